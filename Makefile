@@ -1,0 +1,40 @@
+# Plain targets over plain commands. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test test-sqlite test-postgresql lint fmt bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+## run: set up everything (venv, schema, bundled modules, first admin) and serve on 127.0.0.1:5000
+run: $(VENV)/.installed
+	$(BIN)/lms setup
+	$(BIN)/lms serve
+
+## test: lint, then the whole suite on SQLite and on PostgreSQL
+test: lint test-sqlite test-postgresql
+
+test-sqlite: $(VENV)/.installed
+	LMS_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgresql: $(VENV)/.installed
+	LMS_TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""The application factory: it wires the pieces together and does nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from lms import accounts, admin, cli, config, db, errors, extensions, facilitator, learner, security
+
+
+def create_app(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app from LMS_* variables (os.environ by default), then apply overrides."""
+    app = Flask(__name__)
+    app.config.update(config.from_environment(environ))
+    app.config.update(overrides or {})
+    db.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(learner.bp)
+    app.register_blueprint(facilitator.bp)
+    app.register_blueprint(admin.bp)
+    return app

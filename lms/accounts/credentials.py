@@ -1,0 +1,122 @@
+"""People and their passwords: creating accounts, checking passwords, reset tokens.
+
+No Flask here: the views, the CLI and the tests call these with a session and config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.db import now_utc
+from lms.models import Role, User
+
+RESET_SALT = "lms.password-reset"
+
+
+class EmailTakenError(ValueError):
+    """An account with this email exists already."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared without surrounding spaces or case."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash (werkzeug's default)."""
+    return generate_password_hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not a password of anyone's")
+
+
+def find_user(session: Session, email: str) -> User | None:
+    """The account with this email, or None."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """True if the password is the user's; an unknown user costs the same one hash."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def create_user(
+    session: Session, email: str, display_name: str, password: str, role: Role = Role.LEARNER
+) -> User:
+    """Add an account; raises EmailTakenError when the email has one already."""
+    email = normalise_email(email)
+    if find_user(session, email) is not None:
+        raise EmailTakenError(email)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Change the password and end every session and reset link of the account."""
+    user.password_hash = hash_password(password)
+    user.rotate_session_token()
+
+
+def disable(user: User) -> None:
+    """Disable the account: it can no longer sign in, and its sessions end now."""
+    user.disabled_at = now_utc()
+    user.rotate_session_token()
+
+
+def enable(user: User) -> None:
+    """Let a disabled account sign in again."""
+    user.disabled_at = None
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+
+
+def _password_fingerprint(secret_key: str, user: User) -> str:
+    # Binds a reset token to the current password: any change of it kills the token.
+    digest = hmac.new(secret_key.encode(), user.password_hash.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def make_reset_token(config: Mapping[str, Any], user: User) -> str:
+    """A signed, expiring token that works once: using it changes the password it is bound to."""
+    secret = config["SECRET_KEY"]
+    return _serializer(secret).dumps([user.id, _password_fingerprint(secret, user)])
+
+
+def user_for_reset_token(config: Mapping[str, Any], session: Session, token: str) -> User | None:
+    """The active user a valid, unexpired, unused token belongs to, or None."""
+    secret = config["SECRET_KEY"]
+    try:
+        user_id, fingerprint = _serializer(secret).loads(
+            token, max_age=config["LMS_PASSWORD_RESET_MAX_AGE"]
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(str(fingerprint), _password_fingerprint(secret, user)):
+        return None
+    return user

@@ -1,0 +1,195 @@
+"""Views of the accounts area: each validates a form, calls the domain, commits once."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from lms import mail
+from lms.accounts import credentials, throttle
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from lms.db import get_session, now_utc
+from lms.links import public_url
+from lms.models import User
+from lms.security import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _home() -> str:
+    return url_for("learner.home")
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    """Sign in with a fresh session: nothing from before sign-in carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+    user.last_login_at = now_utc()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = RegisterForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user = credentials.create_user(
+                db, form.email.data, form.display_name.data, form.password.data
+            )
+        except credentials.EmailTakenError:
+            form.email.errors.append(
+                gettext("This email has an account. Sign in, or reset your password.")
+            )
+        else:
+            _start_session(user)
+            db.commit()
+            flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name))
+            return redirect(_home())
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.args.get("next"), _home())
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        keys = [throttle.account_key(form.email.data), throttle.address_key(request.remote_addr)]
+        wait = throttle.retry_after(db, keys)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            message = gettext(
+                "Too many attempts. For your safety, please wait %(minutes)d minutes, "
+                "or reset your password.",
+                minutes=minutes,
+            )
+            return (
+                render_template("accounts/login.html", form=form, error=message),
+                429,
+                {"Retry-After": str(wait)},
+            )
+        user = credentials.find_user(db, form.email.data)
+        if credentials.check_password(user, form.password.data) and user and user.is_active:
+            throttle.clear(db, [keys[0]])
+            _start_session(user, remember=form.remember.data)
+            db.commit()
+            return redirect(target)
+        throttle.record_failure(db, current_app.config, keys)
+        db.commit()
+        return render_template(
+            "accounts/login.html",
+            form=form,
+            error=gettext("That email and password do not match an account we can sign in."),
+        ), 200
+    return render_template("accounts/login.html", form=form, error=None)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out everywhere: the session token changes, so every device's cookie dies."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    current_user.rotate_session_token()
+    get_session().commit()
+    logout_user()
+    session.clear()
+    flash(gettext("You are signed out on every device."))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not credentials.check_password(current_user, form.current_password.data):
+            form.current_password.errors.append(gettext("That is not your current password."))
+        else:
+            user = current_user._get_current_object()
+            credentials.set_password(user, form.password.data)
+            _start_session(user)
+            get_session().commit()
+            flash(gettext("Your password is changed. Other devices are signed out."))
+            return redirect(_home())
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = credentials.find_user(get_session(), form.email.data)
+        if user is not None and user.is_active:
+            link = public_url(
+                "accounts.reset_password",
+                token=credentials.make_reset_token(current_app.config, user),
+            )
+            _send_after_response(user.email, link)
+        # The same answer whether or not the email has an account.
+        flash(
+            gettext(
+                "If an account uses that email, we have sent it a link to set a new password. "
+                "The link works once, for one hour."
+            )
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+def _send_after_response(to: str, link: str) -> None:
+    """Send the reset mail once the response is out, so its timing reveals nothing."""
+    config = dict(current_app.config)
+    subject = gettext("Set a new password")
+    body = gettext(
+        "Someone asked to set a new password for your account.\n\n"
+        "If it was you, open this link within the hour:\n%(link)s\n\n"
+        "If it was not you, ignore this message: your password stays as it is.",
+        link=link,
+    )
+
+    @after_this_request
+    def send_when_closed(response):
+        response.call_on_close(lambda: mail.send(config, to, subject, body))
+        return response
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    db = get_session()
+    user = credentials.user_for_reset_token(current_app.config, db, token)
+    if user is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        credentials.set_password(user, form.password.data)
+        throttle.clear(db, [throttle.account_key(user.email)])
+        _start_session(user)
+        db.commit()
+        flash(gettext("Your new password is set and you are signed in."))
+        return redirect(_home())
+    return render_template("accounts/reset_password.html", form=form)

@@ -1,0 +1,135 @@
+"""The declarative base, the engine and one database session per request or command.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on. Transactions that
+will write begin with ``BEGIN IMMEDIATE``: with a deferred ``BEGIN`` a transaction
+that reads and then writes cannot wait for another process's lock and fails with
+"database is locked" at once, whatever the busy timeout says.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def now_utc() -> datetime:
+    """The current time, aware and in UTC: the only clock the app reads."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always handed back as an aware datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use lms.db.now_utc()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Every table's base: one metadata with stable constraint names for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, with SQLite tuned for several worker processes."""
+    if url.startswith("sqlite"):
+        # One file, many processes: a fresh connection per checkout keeps no stale
+        # state between requests and costs microseconds on a local file.
+        engine = create_engine(url, poolclass=NullPool)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Database:
+    """The engine and the session factories of one app."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    def new_session(self, *, write: bool) -> Session:
+        """A session whose transactions begin IMMEDIATE on SQLite when it will write."""
+        return (self.write_sessions if write else self.read_sessions)()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database to the app and close each request's session at teardown."""
+    app.extensions["lms.db"] = Database(app.config["LMS_DATABASE_URL"])
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def database(app: Flask | None = None) -> Database:
+    """The Database of the given or current app."""
+    return (app or current_app).extensions["lms.db"]
+
+
+def get_session() -> Session:
+    """This request's (or command's) session; state-changing requests write."""
+    if "db_session" not in g:
+        write = not (has_request_context() and request.method in SAFE_METHODS)
+        g.db_session = database().new_session(write=write)
+    return g.db_session
+
+
+def begin_write(session: Session) -> None:
+    """End this read transaction; the next begins IMMEDIATE (for GET views that write)."""
+    session.commit()
+    session.bind = database().write_sessions.kw["bind"]

@@ -1,0 +1,89 @@
+"""Error pages: a plain answer for every failure, never a stack trace, nothing half-written."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+def _rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def _page(status: int, title: str, message: str) -> tuple[str, int]:
+    try:
+        return render_template("errors/error.html", title=title, message=message), status
+    except Exception:
+        # The page itself failed (the database is gone, the Host is refused): plain words.
+        log.warning("error page could not be rendered", exc_info=True)
+        return f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn failures into friendly pages."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        _rollback()
+        if error.code is None or error.code < 400:
+            return error
+        messages = {
+            400: gettext("The request could not be understood. Please go back and try again."),
+            403: gettext("You do not have access to this page."),
+            404: gettext("We could not find that page."),
+            405: gettext("That action is not possible here."),
+            413: gettext("That is larger than this site accepts."),
+            429: gettext("Too many attempts. Please wait a little and try again."),
+        }
+        message = messages.get(error.code, error.description or "")
+        response = error.get_response()
+        body, status = _page(error.code, error.name, message)
+        response.set_data(body)
+        response.status_code = status
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        _rollback()
+        return _page(
+            400,
+            gettext("Your form expired"),
+            gettext(
+                "For your safety this form could not be sent. Go back, reload the page and "
+                "send it again: what you typed is still in the page you came from."
+            ),
+        )
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        _rollback()
+        log.warning("database unavailable: %s", error.orig)
+        body, status = _page(
+            503,
+            gettext("Busy for a moment"),
+            gettext("The site is busy. Please try again in a few seconds."),
+        )
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        _rollback()
+        log.exception("unhandled error")
+        return _page(
+            500,
+            gettext("Something went wrong"),
+            gettext("Something went wrong on our side. Nothing was saved. Please try again."),
+        )

@@ -1,0 +1,46 @@
+"""Flask extensions: sign-in (Flask-Login), CSRF (Flask-WTF) and translations (Flask-Babel)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale, lazy_gettext
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+
+from lms.db import get_session
+from lms.models import User
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+login_manager.login_message_category = "info"
+# Our sessions are revoked by rotating User.session_token, which both the session
+# and the remember cookie carry; "strong" protection would add little and break
+# learners whose address changes between mobile networks.
+login_manager.session_protection = "basic"
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    """The active user whose current session token this is; None ends the session."""
+    user = get_session().scalar(select(User).where(User.session_token == session_token))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def select_locale() -> str | None:
+    """The best of the configured languages for this browser."""
+    return request.accept_languages.best_match(current_app.config["LMS_LANGUAGES"])
+
+
+def init_app(app: Flask) -> None:
+    """Initialise the extensions on the app."""
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,5 @@
+"""The learner's pages: home, catalog, lessons, reflections, my work."""
+
+from lms.learner.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,198 @@
+"""Fixtures in the flaskr shape: app, client, runner, and factories for people.
+
+Every test gets a fresh database of its own: on SQLite a copy of a file migrated
+once per test process; on PostgreSQL (LMS_TEST_DATABASE=postgresql) a database
+created from a migrated template and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from lms import create_app, migrate
+from lms.accounts import credentials
+from lms.db import database, make_engine
+from lms.models import Role, User
+
+PASSWORD = "a long test passphrase"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _backend() -> str:
+    return os.environ.get("LMS_TEST_DATABASE", "sqlite")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with the reason on a developer's machine; in CI nothing may be skipped."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run every test)")
+    pytest.skip(reason)
+
+
+def _postgres_admin():
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        engine.connect().close()
+    except Exception as error:  # noqa: BLE001  (any failure means: no server to test on)
+        engine.dispose()
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}")
+    return engine
+
+
+def _postgres_url(name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> Iterator[str]:
+    """A migrated, empty database that each test's database is copied from."""
+    if _backend() == "postgresql":
+        admin = _postgres_admin()
+        name = f"lms_template_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(_postgres_url(name))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for this test alone."""
+    if _backend() == "postgresql":
+        admin = _postgres_admin()
+        name = f"lms_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"'))
+        yield _postgres_url(name)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path / "lms.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def environ(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """The LMS_* environment of this test's app (and of any server process it starts)."""
+    return {
+        "LMS_DATA_DIR": str(tmp_path / "data"),
+        "LMS_DATABASE_URL": database_url,
+        "LMS_SECRET_KEY": "test secret key, not for production",
+        "LMS_BASE_URL": "http://lms.test",
+    }
+
+
+@pytest.fixture
+def app(environ: dict[str, str]) -> Iterator[Flask]:
+    app = create_app(environ, {"TESTING": True})
+    yield app
+    database(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test's database, for arranging data and checking what was stored."""
+    session = database(app).new_session(write=True)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def make_user(db: Session) -> Callable[..., User]:
+    """Create (and commit) an account: make_user(role=Role.ADMIN, email=...)."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        role: Role = Role.LEARNER,
+        email: str | None = None,
+        name: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        n = next(counter)
+        user = credentials.create_user(
+            db,
+            email or f"{role.value}{n}@example.org",
+            name or f"{role.value.title()} {n}",
+            password,
+            role,
+        )
+        db.commit()
+        return user
+
+    return make
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class Auth:
+    """Sign a test client in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, remember: bool = False, **kw):
+        data = {
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(self.client, "/login"),
+        }
+        if remember:
+            data["remember"] = "y"
+        return self.client.post("/login", data=data, **kw)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client)})
+
+    def post(self, path: str, data: dict | None = None, **kw):
+        """POST a form with this session's CSRF token added."""
+        return self.client.post(
+            path, data={**(data or {}), "csrf_token": csrf_token(self.client)}, **kw
+        )
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
