@@ -24,6 +24,7 @@ from lms import create_app, migrate
 from lms.accounts import credentials
 from lms.db import database, make_engine
 from lms.models import Role, User
+from tests.servers import LiveServer
 
 PASSWORD = "a long test passphrase"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -196,3 +197,10 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]:
+    """The app under gunicorn (two sync workers) on a free loopback port."""
+    with LiveServer(environ, workers=2, log_path=tmp_path / "gunicorn.log") as server:
+        yield server
