@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 from lms import create_app, migrate
@@ -204,3 +204,33 @@ def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]
     """The app under gunicorn (two sync workers) on a free loopback port."""
     with LiveServer(environ, workers=2, log_path=tmp_path / "gunicorn.log") as server:
         yield server
+
+
+class QueryCounter:
+    """Counts the SQL statements the app's engine runs while it is active."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            self.statements.append(statement)
+
+    def __enter__(self) -> QueryCounter:
+        self.statements.clear()
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> QueryCounter:
+    """`with count_queries as q: client.get(...)`, then `q.count` is the statements run."""
+    return QueryCounter(database(app).engine)

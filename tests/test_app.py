@@ -81,3 +81,11 @@ def test_trusted_hosts_are_enforced(environ):
     client = app.test_client()
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/", headers={"Host": "lms.example"}).status_code == 200
+
+
+def test_a_signed_in_page_costs_a_fixed_number_of_queries(client, auth, make_user, count_queries):
+    user = make_user()
+    auth.login(user.email)
+    with count_queries as queries:
+        assert client.get("/").status_code == 200
+    assert queries.count == 1, queries.statements  # the user, by session token
