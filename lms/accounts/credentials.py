@@ -13,6 +13,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,8 +68,13 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
     )
-    session.add(user)
-    session.flush()
+    # Two sign-ups with one email at once both pass the check above on PostgreSQL;
+    # the unique index decides, and the loser hears the same answer as above.
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise EmailTakenError(email) from None
     return user
 
 
@@ -114,7 +120,10 @@ def user_for_reset_token(config: Mapping[str, Any], session: Session, token: str
         )
     except (BadSignature, ValueError, TypeError):
         return None
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if not isinstance(user_id, int):
+        return None
+    # Locked, so that two uses of one link at once cannot both pass the check below.
+    user = session.get(User, user_id, with_for_update=True)
     if user is None or not user.is_active:
         return None
     if not hmac.compare_digest(str(fingerprint), _password_fingerprint(secret, user)):
