@@ -39,6 +39,20 @@ def _home() -> str:
     return url_for("learner.home")
 
 
+def _has_remember_cookie() -> bool:
+    return current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+
+
+def _too_many_attempts(form, template: str, wait: int):
+    """The 429 answer while sign-in is blocked for an account or address."""
+    message = gettext(
+        "Too many attempts. For your safety, please wait %(minutes)d minutes, "
+        "or reset your password.",
+        minutes=max(1, round(wait / 60)),
+    )
+    return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
+
+
 def _start_session(user: User, remember: bool = False) -> None:
     """Sign in with a fresh session: nothing from before sign-in carries over."""
     session.clear()
@@ -80,17 +94,7 @@ def login():
         keys = [throttle.account_key(form.email.data), throttle.address_key(request.remote_addr)]
         wait = throttle.retry_after(db, keys)
         if wait:
-            minutes = max(1, round(wait / 60))
-            message = gettext(
-                "Too many attempts. For your safety, please wait %(minutes)d minutes, "
-                "or reset your password.",
-                minutes=minutes,
-            )
-            return (
-                render_template("accounts/login.html", form=form, error=message),
-                429,
-                {"Retry-After": str(wait)},
-            )
+            return _too_many_attempts(form, "accounts/login.html", wait)
         user = credentials.find_user(db, form.email.data)
         if credentials.check_password(user, form.password.data) and user and user.is_active:
             throttle.clear(db, [keys[0]])
@@ -116,8 +120,9 @@ def logout():
         abort(400)
     current_user.rotate_session_token()
     get_session().commit()
-    logout_user()
+    # Cleared first: logout_user() leaves the note that deletes the remember cookie.
     session.clear()
+    logout_user()
     flash(gettext("You are signed out on every device."))
     return redirect(url_for("accounts.login"))
 
@@ -127,16 +132,25 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not credentials.check_password(current_user, form.current_password.data):
+        db = get_session()
+        user = current_user._get_current_object()
+        # Guessing the current password here counts like guessing it at sign-in.
+        keys = [throttle.account_key(user.email), throttle.address_key(request.remote_addr)]
+        wait = throttle.retry_after(db, keys)
+        if wait:
+            return _too_many_attempts(form, "accounts/change_password.html", wait)
+        if not credentials.check_password(user, form.current_password.data):
+            throttle.record_failure(db, current_app.config, keys)
+            db.commit()
             form.current_password.errors.append(gettext("That is not your current password."))
         else:
-            user = current_user._get_current_object()
             credentials.set_password(user, form.password.data)
-            _start_session(user)
-            get_session().commit()
+            # This device stays signed in, and stays remembered if it was.
+            _start_session(user, remember=_has_remember_cookie())
+            db.commit()
             flash(gettext("Your password is changed. Other devices are signed out."))
             return redirect(_home())
-    return render_template("accounts/change_password.html", form=form)
+    return render_template("accounts/change_password.html", form=form, error=None)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
