@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -35,20 +35,25 @@ SECURITY_HEADERS = {
 }
 
 
+def _readings(target: str) -> list[str]:
+    """The target and each decoding of it that a proxy or a browser might make."""
+    readings = [target]
+    while len(readings) < 4 and unquote(readings[-1]) != readings[-1]:
+        readings.append(unquote(readings[-1]))
+    return readings
+
+
 def is_local_path(target: str | None) -> bool:
     """True for a path on this site; false for anything a browser could take elsewhere."""
     if not target:
         return False
-    # Browsers drop tabs and newlines in URLs and treat backslashes as slashes, and a
-    # percent-encoded copy may be decoded by a proxy: judge every reading of it.
-    for candidate in {target, unquote(target)}:
-        cleaned = "".join(ch for ch in candidate if ch not in "\t\r\n").replace("\\", "/")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
+    for reading in _readings(target):
+        # Browsers drop tabs and newlines from URLs and read backslashes as slashes, and a
+        # newline in a header is an error: refuse these outright rather than guess how a
+        # browser normalises them (the path is sent back as given, so it must be plain).
+        if "\\" in reading or any(ord(ch) < 32 or ord(ch) == 127 for ch in reading):
             return False
-        parts = urlsplit(cleaned)
-        if parts.scheme or parts.netloc:
-            return False
-        if not cleaned.startswith("/") or cleaned.startswith("//"):
+        if not reading.startswith("/") or reading.startswith("//"):
             return False
     return True
 
