@@ -1,0 +1,324 @@
+"""Markdown to sanitised HTML: the one place that knows which tags, attributes and URLs pass.
+
+Three doors, one sanitiser (nh3, always the last step):
+
+- ``render_lesson`` for module authors' lessons, rendered once at import: Markdown with
+  some HTML, images and sound from the package's ``media/``, videos embedded from an
+  allowlist of hosts;
+- ``render_markdown`` for learners' answers and facilitators' feedback: light Markdown,
+  no raw HTML, no images;
+- ``sanitise`` for any other HTML fragment, with the light allowlist.
+
+``inspect_lesson`` reads a lesson as the renderer does and reports what the sanitiser
+would remove, with line numbers, so that the package validator can tell the author.
+Templates never mark anything safe that did not come out of this module.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from html.parser import HTMLParser
+from urllib.parse import quote, unquote, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+EMBED_HOSTS = frozenset({"www.youtube-nocookie.com", "youtube-nocookie.com", "player.vimeo.com"})
+MEDIA_URL_PREFIX = "/media"
+AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".m4a", ".wav"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".webm"})
+
+LIGHT_TAGS = frozenset(
+    {"a", "blockquote", "br", "code", "del", "em", "hr", "li", "ol", "p", "pre", "s", "strong"}
+    | {"ul"}
+)
+LIGHT_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}}
+
+LESSON_TAGS = LIGHT_TAGS | {
+    "abbr",
+    "audio",
+    "b",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "i",
+    "iframe",
+    "img",
+    "ins",
+    "kbd",
+    "mark",
+    "q",
+    "small",
+    "source",
+    "span",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "video",
+}
+LESSON_ATTRIBUTES: dict[str, set[str]] = {
+    **LIGHT_ATTRIBUTES,
+    "*": {"lang", "dir"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "audio": {"src", "controls", "preload"},
+    "video": {"src", "controls", "preload", "width", "height", "poster"},
+    "source": {"src", "type"},
+    "iframe": {"src", "title", "width", "height", "allowfullscreen"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "q": {"cite"},
+}
+# Fixed attributes: whatever the author wrote, these values are what the browser gets.
+LESSON_SET_ATTRIBUTES = {
+    "img": {"loading": "lazy"},
+    "iframe": {
+        "loading": "lazy",
+        "sandbox": "allow-scripts allow-same-origin allow-presentation allow-popups",
+        "allow": "fullscreen; picture-in-picture; encrypted-media",
+        "referrerpolicy": "strict-origin-when-cross-origin",
+    },
+    "audio": {"controls": "", "preload": "none"},
+    "video": {"controls": "", "preload": "metadata"},
+}
+# Attributes whose value is a URL the browser fetches into the page (not a link it follows).
+_EMBED_ATTRIBUTES = {("img", "src"), ("audio", "src"), ("video", "src"), ("video", "poster")}
+_EMBED_ATTRIBUTES |= {("source", "src")}
+_URL_ATTRIBUTES = _EMBED_ATTRIBUTES | {("a", "href"), ("iframe", "src"), ("q", "cite")}
+_EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*></iframe>")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
+
+LINK_REL = "nofollow noopener noreferrer"
+
+
+def media_url(module_slug: str, path_in_media: str, sha256: str) -> str:
+    """The app's URL of a module's media file; the hash makes it safe to cache for ever."""
+    return f"{MEDIA_URL_PREFIX}/{module_slug}/{quote(path_in_media)}?v={sha256[:16]}"
+
+
+def _scheme(url: str) -> str | None:
+    # Browsers drop tabs, newlines and spaces inside a URL: judge what they would see.
+    match = _SCHEME.match(_INVISIBLE.sub("", unquote(url)))
+    return match.group(1).lower() if match else None
+
+
+def is_embed_url(url: str) -> bool:
+    """True for a video player address on an allowlisted host (https only)."""
+    parts = urlsplit(url.strip())
+    return parts.scheme == "https" and (parts.hostname or "") in EMBED_HOSTS
+
+
+_light_cleaner = nh3.Cleaner(
+    tags=set(LIGHT_TAGS),
+    attributes=LIGHT_ATTRIBUTES,
+    url_schemes=set(URL_SCHEMES),
+    url_relative="deny",
+    link_rel=LINK_REL,
+)
+
+
+def sanitise(html: str) -> str:
+    """Clean an HTML fragment with the light allowlist (text formatting and web links)."""
+    return _light_cleaner.clean(html)
+
+
+_light_markdown = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True})
+    .enable("strikethrough")
+    .disable(["image", "heading", "lheading"])
+)
+
+
+def render_markdown(text: str) -> str:
+    """Render a learner's or facilitator's light Markdown to safe HTML (no raw HTML, no images)."""
+    return sanitise(_light_markdown.render(text))
+
+
+def _media_element(_renderer, tokens: list[Token], idx: int, _options, _env) -> str:
+    # ![A recorded story](../media/story.mp3) plays the sound; images stay images.
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    extension = posixpath.splitext(urlsplit(src).path.lower())[1]
+    alt = escape(token.content or "")
+    if extension in AUDIO_EXTENSIONS:
+        return f'<audio src="{escape(src)}"><a href="{escape(src)}">{alt}</a></audio>'
+    if extension in VIDEO_EXTENSIONS:
+        return f'<video src="{escape(src)}"><a href="{escape(src)}">{alt}</a></video>'
+    title = token.attrGet("title")
+    title_attr = f' title="{escape(title)}"' if title else ""
+    return f'<img src="{escape(src)}" alt="{alt}"{title_attr}>'
+
+
+def _lesson_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.add_render_rule("image", _media_element)
+    return md
+
+
+_lesson_md = _lesson_markdown()
+
+
+def render_lesson(markdown: str, resolve_local: Callable[[str], str | None]) -> str:
+    """Render a lesson's Markdown to the HTML that is stored and served.
+
+    ``resolve_local`` turns a relative URL written in the lesson (``../media/map.png``)
+    into the app's URL for it, or None to drop it.
+    """
+
+    def relative(url: str) -> str | None:
+        if url.startswith("#"):
+            return url
+        if url.startswith(("//", "\\", "/")):
+            return None
+        return resolve_local(url)
+
+    def attribute(tag: str, name: str, value: str) -> str | None:
+        if tag == "iframe" and name == "src" and not is_embed_url(value):
+            return None
+        return value
+
+    cleaner = nh3.Cleaner(
+        tags=set(LESSON_TAGS),
+        attributes=LESSON_ATTRIBUTES,
+        attribute_filter=attribute,
+        set_tag_attribute_values=LESSON_SET_ATTRIBUTES,
+        url_schemes=set(URL_SCHEMES),
+        url_relative=relative,
+        link_rel=LINK_REL,
+    )
+    return _EMPTY_IFRAME.sub("", cleaner.clean(_lesson_md.render(markdown)))
+
+
+# --- Telling authors what would be removed ---------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something in a lesson the sanitiser would remove or the author must fix.
+
+    ``kind`` is one of: tag, event_handler, attribute, scheme, embed_host, external_media,
+    incomplete_url, site_path. ``error`` is False for what is only dropped quietly.
+    """
+
+    line: int
+    kind: str
+    value: str
+    tag: str = ""
+    error: bool = True
+
+
+@dataclass
+class LessonScan:
+    """What a lesson body contains that the package must check: findings and local links."""
+
+    findings: list[Finding] = field(default_factory=list)
+    # (line, url, embedded): relative URLs, for the package to resolve.
+    local_references: list[tuple[int, str, bool]] = field(default_factory=list)
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[int, str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((self.getpos()[0], tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((self.getpos()[0], tag, attrs))
+
+
+def _scan_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # Let every link through so that bad ones are reported, not silently left as text.
+    md.validateLink = lambda url: True
+    return md
+
+
+_scan_md = _scan_markdown()
+
+
+def inspect_lesson(markdown: str) -> LessonScan:
+    """Find what the lesson renderer would drop, with 1-based lines of the Markdown."""
+    scan = LessonScan()
+
+    def check_url(line: int, tag: str, name: str, url: str) -> None:
+        embedded = (tag, name) in _EMBED_ATTRIBUTES
+        scheme = _scheme(url)
+        stripped = url.strip()
+        # Browsers read a backslash as a slash: a backslash-led address is another site.
+        slashed = stripped.replace("\\", "/")
+        if tag == "iframe":
+            if not is_embed_url(stripped):
+                scan.findings.append(Finding(line, "embed_host", stripped, tag))
+        elif scheme is not None and scheme not in URL_SCHEMES:
+            scan.findings.append(Finding(line, "scheme", stripped, tag))
+        elif slashed.startswith("//"):
+            scan.findings.append(Finding(line, "incomplete_url", stripped, tag))
+        elif scheme is not None:
+            if embedded:
+                scan.findings.append(Finding(line, "external_media", stripped, tag))
+        elif slashed.startswith("/"):
+            scan.findings.append(Finding(line, "site_path", stripped, tag))
+        elif stripped and not stripped.startswith("#"):
+            scan.local_references.append((line, stripped, embedded))
+
+    def check_html(line: int, html: str) -> None:
+        collector = _TagCollector()
+        collector.feed(html)
+        collector.close()
+        for offset, tag, attrs in collector.tags:
+            at = line + offset - 1
+            if tag not in LESSON_TAGS:
+                scan.findings.append(Finding(at, "tag", tag, tag))
+                continue
+            allowed = LESSON_ATTRIBUTES.get(tag, set()) | LESSON_ATTRIBUTES["*"]
+            for name, value in attrs:
+                if name.startswith("on"):
+                    scan.findings.append(Finding(at, "event_handler", name, tag))
+                elif name not in allowed:
+                    scan.findings.append(Finding(at, "attribute", name, tag, error=False))
+                elif (tag, name) in _URL_ATTRIBUTES and value is not None:
+                    check_url(at, tag, name, value)
+
+    for token in _scan_md.parse(markdown):
+        line = token.map[0] + 1 if token.map else 1
+        if token.type == "html_block":
+            check_html(line, token.content)
+        elif token.type == "inline":
+            for child in token.children or []:
+                if child.type in ("softbreak", "hardbreak"):
+                    line += 1
+                elif child.type == "link_open":
+                    check_url(line, "a", "href", str(child.attrGet("href") or ""))
+                elif child.type == "image":
+                    check_url(line, "img", "src", str(child.attrGet("src") or ""))
+                elif child.type == "html_inline":
+                    check_html(line, child.content)
+    return scan

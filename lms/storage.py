@@ -1,0 +1,318 @@
+"""Files on disk under the data dir: streamed, written atomically, named by hash or id.
+
+Layout of the data dir (nothing here is ever served directly):
+
+- ``blobs/ab/cdef...``: module attachments and media, content-addressed by SHA-256;
+- ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
+  when the database transaction that refers to them commits;
+- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation.
+
+Paths are built from hashes, ids and random tokens, never from a name a person gave.
+Every write goes to a temporary file in the target's folder, is fsynced, and then
+replaces the target in one ``os.replace``: a crash leaves the old file or the new
+one, never half of one. Files are copied in chunks, never read whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# A journal line per blob an import placed, written before the blob moves.
+_JOURNAL = "placed"
+_LOCK = "lock"
+
+
+class TooLargeError(ValueError):
+    """A stream was longer than the limit given for it; nothing was kept."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_hashed(
+    source: BinaryIO, target: BinaryIO, max_bytes: int | None = None
+) -> tuple[str, int]:
+    """Copy a stream in chunks, returning its SHA-256 and size; stop past max_bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := source.read(CHUNK_BYTES):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise TooLargeError(f"more than {max_bytes} bytes")
+        digest.update(chunk)
+        target.write(chunk)
+    return digest.hexdigest(), size
+
+
+def hash_stream(source: BinaryIO) -> tuple[str, int]:
+    """The SHA-256 and size of a stream, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := source.read(CHUNK_BYTES):
+        size += len(chunk)
+        digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+def write_atomic(path: Path, source: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
+    """Stream into path through a fsynced temporary file; returns the SHA-256 and size."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as target:
+            sha256, size = copy_hashed(source, target, max_bytes)
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_dir(path.parent)
+    return sha256, size
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a small file atomically (status files, exports' manifests)."""
+    write_atomic(path, io.BytesIO(data))
+
+
+def is_sha256(value: str) -> bool:
+    """True for a lower-case hex SHA-256, the only thing a blob path is built from."""
+    return bool(_SHA256.match(value))
+
+
+def is_token(value: str) -> bool:
+    """True for a token as new_token() makes them: safe as a file name."""
+    return bool(_TOKEN.match(value))
+
+
+def new_token() -> str:
+    """A random, file-name-safe token for uploads and staging areas."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The data dir's files: blobs, staging areas and uploads."""
+
+    data_dir: Path
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    # --- blobs ---
+
+    def blob_path(self, sha256: str) -> Path:
+        """Where the blob with this hash lives (whether or not it exists)."""
+        if not is_sha256(sha256):
+            raise ValueError("not a SHA-256")
+        return self.blobs_dir / sha256[:2] / sha256[2:]
+
+    def has_blob(self, sha256: str) -> bool:
+        """True when the blob is stored."""
+        return self.blob_path(sha256).is_file()
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        """Open an attachment's or a media file's blob for reading (stream it, don't read it)."""
+        return open(self.blob_path(sha256), "rb")  # noqa: SIM115  (the caller closes it)
+
+    # --- staging ---
+
+    def new_staging(self) -> Staging:
+        """A fresh staging area for an import, locked while this process uses it."""
+        path = self.staging_dir / new_token()
+        path.mkdir(parents=True)
+        return Staging(self, path)
+
+    def recover_abandoned(
+        self, is_referenced: Callable[[Iterable[str]], set[str]], keep: Iterable[str] = ()
+    ) -> int:
+        """Undo what imports killed half way left behind; returns how many areas were undone.
+
+        A staging area whose lock nobody holds belongs to a dead process. Blobs it placed
+        that the database does not refer to (its transaction never committed) are removed,
+        then the area itself; blobs in ``keep`` (the running import needs them) stay.
+        """
+        keep = set(keep)
+        if not self.staging_dir.is_dir():
+            return 0
+        undone = 0
+        with self.placement_lock():
+            for area in sorted(self.staging_dir.iterdir()):
+                if not area.is_dir() or not is_token(area.name):
+                    continue
+                lock = _try_lock(area / _LOCK)
+                if lock is None:
+                    continue  # a live import is using it
+                try:
+                    placed = _read_journal(area / _JOURNAL)
+                    referenced = is_referenced(placed) if placed else set()
+                    for sha256 in placed - referenced - keep:
+                        with contextlib.suppress(FileNotFoundError):
+                            self.blob_path(sha256).unlink()
+                    shutil.rmtree(area, ignore_errors=True)
+                    undone += 1
+                finally:
+                    os.close(lock)
+        return undone
+
+    @contextlib.contextmanager
+    def placement_lock(self):
+        """Held while blobs are placed and their transaction commits, and while recovering."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.staging_dir / ".placement.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    # --- uploads waiting for confirmation ---
+
+    def upload_path(self, token: str) -> Path:
+        """Where an uploaded package with this token waits."""
+        if not is_token(token):
+            raise ValueError("not an upload token")
+        return self.uploads_dir / f"{token}.zip"
+
+    def save_upload(self, source: BinaryIO, max_bytes: int) -> str:
+        """Keep an uploaded package until it is confirmed; returns its token."""
+        token = new_token()
+        try:
+            write_atomic(self.upload_path(token), source, max_bytes)
+        except TooLargeError:
+            self.remove_upload(token)
+            raise
+        return token
+
+    def remove_upload(self, token: str) -> None:
+        """Forget an upload and anything kept beside it."""
+        for path in self.uploads_dir.glob(f"{token}.*") if is_token(token) else []:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def remove_stale_uploads(self, max_age_seconds: int) -> None:
+        """Remove uploads nobody confirmed in time."""
+        if not self.uploads_dir.is_dir():
+            return
+        limit = time.time() - max_age_seconds
+        for path in self.uploads_dir.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+
+
+def _try_lock(path: Path) -> int | None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _read_journal(path: Path) -> set[str]:
+    try:
+        lines = path.read_text().split()
+    except FileNotFoundError:
+        return set()
+    return {line for line in lines if is_sha256(line)}
+
+
+class Staging:
+    """Files of one import, kept apart until its transaction commits.
+
+    ``add`` streams a file in; ``publish`` moves the new blobs into place (journalled, so
+    that a crash before the commit can be undone); ``unpublish`` takes back the blobs it
+    placed; ``close`` removes the area. While it exists the area is locked, so that
+    ``Storage.recover_abandoned`` leaves it alone.
+    """
+
+    def __init__(self, storage: Storage, path: Path) -> None:
+        self.storage = storage
+        self.path = path
+        self._lock: int | None = _try_lock(path / _LOCK)
+        self.staged: dict[str, Path] = {}
+        self.placed: list[str] = []
+        # Blobs the transaction refers to that were stored already: checked at publish.
+        self.required: set[str] = set()
+
+    def add(self, source: BinaryIO) -> tuple[str, int]:
+        """Stream a file into the area; returns its SHA-256 and size."""
+        fd, temporary = tempfile.mkstemp(dir=self.path, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as target:
+            sha256, size = copy_hashed(source, target)
+            target.flush()
+            os.fsync(target.fileno())
+        final = self.path / sha256
+        os.replace(temporary, final)
+        self.staged[sha256] = final
+        return sha256, size
+
+    def publish(self) -> None:
+        """Move staged blobs that are not stored yet into place, journalling each first.
+
+        Call it under ``Storage.placement_lock``, held until the transaction ends.
+        """
+        with open(self.path / _JOURNAL, "a") as journal:
+            for sha256, staged in self.staged.items():
+                target = self.storage.blob_path(sha256)
+                if target.exists():
+                    continue
+                journal.write(sha256 + "\n")
+                journal.flush()
+                os.fsync(journal.fileno())
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+                self.placed.append(sha256)
+                _fsync_dir(target.parent)
+        # Another import's rollback may have taken back a blob this one counted on.
+        missing = [s for s in self.required if not self.storage.blob_path(s).is_file()]
+        if missing:
+            raise FileNotFoundError(f"blob {missing[0]} is gone; import the package again")
+
+    def unpublish(self) -> None:
+        """Remove the blobs this area placed (its transaction did not commit)."""
+        for sha256 in reversed(self.placed):
+            with contextlib.suppress(FileNotFoundError):
+                self.storage.blob_path(sha256).unlink()
+        self.placed.clear()
+
+    def close(self) -> None:
+        """Remove the area and release its lock."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

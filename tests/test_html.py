@@ -1,0 +1,198 @@
+"""Markdown becomes HTML that cannot run code: lessons, learners' answers, feedback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lms.html import (
+    inspect_lesson,
+    media_url,
+    render_lesson,
+    render_markdown,
+    sanitise,
+)
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    "<svg onload=alert(1)><circle/></svg>",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<style>body{display:none}</style>",
+    '<form action="https://evil.example"><input name="p"></form>',
+    '<object data="evil.swf"></object><embed src="evil.swf">',
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "[click](javascript:alert(1)) [tab](java\tscript:alert(1))",
+    '<a href="jav&#x0A;ascript:alert(1)">x</a>',
+]
+
+
+def assert_inert(output: str) -> None:
+    lowered = output.lower()
+    assert "<script" not in lowered
+    assert "<style" not in lowered
+    assert "<svg" not in lowered
+    assert "<form" not in lowered
+    assert "<object" not in lowered
+    assert "<embed" not in lowered
+    assert not re.search(r"<[^>]+\son\w+\s*=", lowered), output
+    # Inside real tags only: escaped text may spell anything.
+    assert not re.search(r"<[a-z][^>]*\s(href|src)=\"\s*(javascript|data|vbscript):", lowered)
+    assert not re.search(r"<[a-z][^>]*\sstyle=", lowered), output
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_input_comes_out_inert_from_every_door(payload):
+    assert_inert(sanitise(payload))
+    assert_inert(render_markdown(payload))
+    assert_inert(render_lesson(payload, lambda url: None))
+
+
+def test_encoded_script_stays_text_and_is_not_decoded_into_a_tag():
+    output = render_markdown("&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert "&lt;script&gt;" in output
+    assert sanitise(sanitise("&lt;script&gt;x")) == sanitise("&lt;script&gt;x")
+
+
+def test_template_syntax_is_shown_literally():
+    assert "{{7*7}}" in render_markdown("{{7*7}}")
+
+
+def test_learners_markdown_is_light():
+    output = render_markdown("**bold** and *it*\nnew line\n\n- a\n- b\n\n# Shout\n\n![i](x.png)")
+    assert "<strong>bold</strong>" in output
+    assert "<em>it</em>" in output
+    assert "<br>" in output
+    assert "<li>a</li>" in output
+    assert "<h1>" not in output
+    assert "<img" not in output
+
+
+def test_learners_links_are_web_links_only_and_marked_nofollow():
+    output = render_markdown("[site](https://example.org) [here](/admin) [mail](mailto:a@b.org)")
+    assert '<a href="https://example.org" rel="nofollow noopener noreferrer">site</a>' in output
+    assert 'href="/admin"' not in output
+    assert 'href="mailto:a@b.org"' in output
+
+
+def test_learners_raw_html_is_shown_as_text():
+    assert "&lt;b&gt;" in render_markdown("<b>hi</b>")
+
+
+def test_lesson_media_links_are_rewritten_to_the_apps_media_urls():
+    urls = {"../media/map.png": "/media/m/map.png?v=1", "../media/story.mp3": "/media/m/s?v=2"}
+    output = render_lesson(
+        "![The map](../media/map.png)\n\n![A story](../media/story.mp3)\n\n![Film](x.mp4)",
+        urls.get,
+    )
+    assert '<img src="/media/m/map.png?v=1" alt="The map" loading="lazy">' in output
+    audio = re.search(r"<audio [^>]*>", output).group(0)
+    assert 'src="/media/m/s?v=2"' in audio
+    assert 'controls=""' in audio
+    assert 'preload="none"' in audio
+    assert "<video" in output
+    assert "x.mp4" not in output  # unresolved local links are dropped
+
+
+def test_lesson_keeps_rich_formatting():
+    markdown = "| a | b |\n|---|---|\n| 1 | 2 |\n\n<details><summary>More</summary>Hidden</details>"
+    output = render_lesson(markdown, lambda url: None)
+    assert "<table>" in output
+    assert "<details><summary>More</summary>" in output
+
+
+@pytest.mark.parametrize(
+    ("src", "kept"),
+    [
+        ("https://www.youtube-nocookie.com/embed/abc", True),
+        ("https://player.vimeo.com/video/123", True),
+        ("https://www.youtube.com/embed/abc", False),
+        ("http://www.youtube-nocookie.com/embed/abc", False),
+        ("https://evil.example/embed", False),
+        ("https://www.youtube-nocookie.com.evil.example/embed", False),
+    ],
+)
+def test_iframes_only_from_allowlisted_video_hosts(src, kept):
+    output = render_lesson(f'<iframe src="{src}" title="Video"></iframe>', lambda url: None)
+    assert ("<iframe" in output) is kept
+    if kept:
+        assert 'sandbox="allow-scripts allow-same-origin allow-presentation allow-popups"' in output
+
+
+def test_protocol_relative_and_site_paths_are_dropped_from_lessons():
+    output = render_lesson("[a](//evil.example) [b](/admin) [c](#top)", lambda url: url)
+    assert "evil.example" not in output
+    assert 'href="/admin"' not in output
+    assert 'href="#top"' in output
+
+
+def test_media_url_carries_a_content_version():
+    assert (
+        media_url("wellness", "a b.png", "ab" * 32)
+        == "/media/wellness/a%20b.png?v=abababababababab"
+    )
+
+
+def test_inspect_lesson_reports_what_would_be_removed_with_lines():
+    markdown = (
+        "Intro [x](javascript:alert(1))\n"
+        "second line ![y](https://elsewhere.example/y.png)\n"
+        "\n"
+        "<div>\n"
+        '<span onclick="alert(1)" style="color:red">s</span>\n'
+        "<script>alert(1)</script>\n"
+        "</div>\n"
+        "\n"
+        '<iframe src="https://evil.example/v"></iframe>\n'
+        "\n"
+        "[a](//evil.example) [b](/admin) ![m](../media/map.png) [t](#top)\n"
+    )
+    scan = inspect_lesson(markdown)
+    found = {(f.line, f.kind, f.value, f.error) for f in scan.findings}
+    assert found == {
+        (1, "scheme", "javascript:alert(1)", True),
+        (2, "external_media", "https://elsewhere.example/y.png", True),
+        (5, "event_handler", "onclick", True),
+        (5, "attribute", "style", False),
+        (6, "tag", "script", True),
+        (9, "embed_host", "https://evil.example/v", True),
+        (11, "incomplete_url", "//evil.example", True),
+        (11, "site_path", "/admin", True),
+    }
+    assert scan.local_references == [(11, "../media/map.png", True)]
+
+
+def test_inspect_sees_entity_and_whitespace_disguised_schemes():
+    scan = inspect_lesson('<a href="java&#x09;script:alert(1)">x</a> [y](java&#x09;script:z)')
+    assert [f.kind for f in scan.findings] == ["scheme", "scheme"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*HOSTILE, "<p>", "</p>", "<a href='", "'>", "**", "[", "](", ")", "\n", "<", ">"]
+        )
+        | st.text(max_size=20),
+        max_size=12,
+    ).map("".join)
+)
+def test_sanitising_is_idempotent_and_never_lets_code_through(text):
+    once = sanitise(text)
+    assert sanitise(once) == once
+    assert_inert(once)
+    assert_inert(render_markdown(text))
+    lesson = render_lesson(text, lambda url: None)
+    assert_inert(lesson)
