@@ -75,8 +75,7 @@ def set_new_password(client: FlaskClient, link: str, password: str = NEW_PASSWOR
 def reload(db: Session, user: User) -> User:
     """The user as stored now. The read's transaction ends at once: on SQLite the test's
     session begins IMMEDIATE, and holding it would lock the app out."""
-    db.expire_all()
-    user = db.get(User, user.id)
+    db.refresh(user)
     db.commit()
     return user
 
