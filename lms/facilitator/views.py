@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from lms.access import guard_blueprint
+from lms.cohort_access import staff_cohorts
+from lms.db import get_session
 from lms.models import Role
+from lms.pagination import page_number, paginate
 
 bp = Blueprint("facilitator", __name__, url_prefix="/facilitate")
 guard_blueprint(bp, Role.FACILITATOR, Role.ADMIN)
@@ -13,4 +17,7 @@ guard_blueprint(bp, Role.FACILITATOR, Role.ADMIN)
 
 @bp.get("/")
 def index():
-    return render_template("facilitator/index.html")
+    page = paginate(
+        get_session(), staff_cohorts(current_user), page_number(request.args.get("page"))
+    )
+    return render_template("facilitator/index.html", page=page)

@@ -1,0 +1,80 @@
+"""The admin's cohort pages: list, create, edit. Running a cohort is in the facilitator area."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import cohorts
+from lms.admin.views import bp
+from lms.cohort_access import load_staff_cohort
+from lms.db import get_session
+from lms.facilitator.forms import CohortForm
+from lms.models import Cohort, Module, Role, User
+from lms.pagination import page_number, paginate
+
+
+def _cohort_form(**kwargs) -> CohortForm:
+    """The cohort form with today's modules and staff as its choices."""
+    session = get_session()
+    form = CohortForm(**kwargs)
+    form.modules.choices = [
+        (m.id, m.title) for m in session.scalars(select(Module).order_by(Module.title, Module.id))
+    ]
+    form.facilitators.choices = [
+        (u.id, f"{u.display_name} <{u.email}>")
+        for u in session.scalars(
+            select(User)
+            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    ]
+    return form
+
+
+def _details(form: CohortForm) -> cohorts.CohortDetails:
+    return cohorts.CohortDetails(
+        name=form.name.data,
+        description=form.description.data or "",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        module_ids=form.modules.data or [],
+        facilitator_ids=form.facilitators.data or [],
+    )
+
+
+@bp.get("/cohorts")
+def cohort_list():
+    statement = select(Cohort).order_by(Cohort.name, Cohort.id)
+    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    return render_template("admin/cohorts.html", page=page)
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+def new_cohort():
+    form = _cohort_form()
+    if form.validate_on_submit():
+        cohort = cohorts.create_cohort(get_session(), current_user, _details(form))
+        get_session().commit()
+        flash(gettext("The cohort %(name)s is ready.", name=cohort.name))
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return render_template("admin/cohort_form.html", form=form, cohort=None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+def edit_cohort(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    form = _cohort_form(
+        obj=cohort,
+        modules=[m.id for m in cohort.modules],
+        facilitators=cohorts.facilitator_ids(session, cohort),
+    )
+    if form.validate_on_submit():
+        cohorts.update_cohort(session, current_user, cohort, _details(form))
+        session.commit()
+        flash(gettext("Saved."))
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return render_template("admin/cohort_form.html", form=form, cohort=cohort)

@@ -1,0 +1,169 @@
+"""Who may see which cohort, and load-or-404 helpers for the cohort ids in URLs.
+
+The rules: admins see every cohort; a facilitator sees the cohorts where they hold a
+facilitator membership, and in them only the learners, answers and files of those
+cohorts' modules; a learner sees the cohorts they belong to, their own work and what
+was shared with those cohorts. Anything else answers 404, never 403, so ids of other
+people's objects tell nothing.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.orm import Session, contains_eager
+
+from lms.models import (
+    Cohort,
+    CohortModule,
+    Lesson,
+    LiveSession,
+    Membership,
+    MembershipRole,
+    Module,
+    PeerReply,
+    Prompt,
+    Reflection,
+    ReflectionState,
+    Role,
+    User,
+)
+
+
+def is_admin(user: User) -> bool:
+    """True for admins, who see every cohort."""
+    return user.role == Role.ADMIN
+
+
+def staff_cohort_ids(user: User) -> Select | None:
+    """The ids of the cohorts the user facilitates, as a subquery; None means all (admin)."""
+    if is_admin(user):
+        return None
+    return select(Membership.cohort_id).where(
+        Membership.user_id == user.id, Membership.role == MembershipRole.FACILITATOR
+    )
+
+
+def member_cohort_ids(user: User) -> Select:
+    """The ids of the cohorts the user belongs to, in any role, as a subquery."""
+    return select(Membership.cohort_id).where(Membership.user_id == user.id)
+
+
+def staff_cohorts(user: User) -> Select:
+    """The cohorts the user may run, by name: all for admins, their own for facilitators."""
+    statement = select(Cohort).order_by(Cohort.name, Cohort.id)
+    ids = staff_cohort_ids(user)
+    return statement if ids is None else statement.where(Cohort.id.in_(ids))
+
+
+def visible_reflection(user: User, cohort_id: int | None = None):
+    """A WHERE clause: the reflection is a submitted answer the user may review.
+
+    It must belong to a learner of one of the user's cohorts (or of ``cohort_id``), on a
+    module that cohort works through. Expects Lesson to be joined to the statement.
+    """
+    learner = Membership.__table__.alias("learner_membership")
+    conditions = [
+        learner.c.user_id == Reflection.user_id,
+        learner.c.role == MembershipRole.LEARNER.value,
+        exists().where(
+            CohortModule.cohort_id == learner.c.cohort_id,
+            CohortModule.module_id == Lesson.module_id,
+        ),
+    ]
+    ids = staff_cohort_ids(user)
+    if ids is not None:
+        conditions.append(learner.c.cohort_id.in_(ids))
+    if cohort_id is not None:
+        conditions.append(learner.c.cohort_id == cohort_id)
+    return and_(Reflection.state == ReflectionState.SUBMITTED, exists().where(and_(*conditions)))
+
+
+def reflections_with_context() -> Select:
+    """Reflections joined to their learner, prompt, lesson and module, loaded in one query."""
+    return (
+        select(Reflection)
+        .join(Reflection.user)
+        .join(Reflection.prompt)
+        .join(Prompt.lesson)
+        .join(Lesson.module)
+        .options(
+            contains_eager(Reflection.user),
+            contains_eager(Reflection.prompt)
+            .contains_eager(Prompt.lesson)
+            .contains_eager(Lesson.module),
+        )
+    )
+
+
+def _or_404(value):
+    if value is None:
+        abort(404)
+    return value
+
+
+def load_staff_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
+    """The cohort if the user facilitates it (or is an admin), else 404."""
+    return _or_404(session.scalar(staff_cohorts(user).where(Cohort.id == cohort_id)))
+
+
+def load_member_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
+    """The cohort if the user belongs to it in any role (or is an admin), else 404."""
+    statement = select(Cohort).where(Cohort.id == cohort_id)
+    if not is_admin(user):
+        statement = statement.where(Cohort.id.in_(member_cohort_ids(user)))
+    return _or_404(session.scalar(statement))
+
+
+def load_live_session(session: Session, cohort: Cohort, live_session_id: int) -> LiveSession:
+    """A live session of a cohort the caller has already loaded with a check, else 404."""
+    return _or_404(
+        session.scalar(
+            select(LiveSession).where(
+                LiveSession.id == live_session_id, LiveSession.cohort_id == cohort.id
+            )
+        )
+    )
+
+
+def load_staff_reflection(session: Session, user: User, reflection_id: int) -> Reflection:
+    """A submitted reflection of a learner in one of the user's cohorts, else 404."""
+    statement = reflections_with_context().where(
+        Reflection.id == reflection_id, visible_reflection(user)
+    )
+    return _or_404(session.scalar(statement))
+
+
+def load_staff_learner(session: Session, user: User, cohort: Cohort, learner_id: int) -> User:
+    """A learner of a cohort the caller has already loaded with a check, else 404."""
+    return _or_404(
+        session.scalar(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                User.id == learner_id,
+                Membership.cohort_id == cohort.id,
+                Membership.role == MembershipRole.LEARNER,
+            )
+        )
+    )
+
+
+def module_of_cohort(session: Session, cohort: Cohort, module_id: int) -> Module:
+    """A module the (already checked) cohort works through, else 404."""
+    return _or_404(
+        session.scalar(
+            select(Module)
+            .join(CohortModule, CohortModule.module_id == Module.id)
+            .where(CohortModule.cohort_id == cohort.id, Module.id == module_id)
+        )
+    )
+
+
+def load_peer_reply(session: Session, cohort: Cohort, reply_id: int) -> PeerReply:
+    """A reply written in a cohort the caller has already loaded with a check, else 404."""
+    return _or_404(
+        session.scalar(
+            select(PeerReply).where(PeerReply.id == reply_id, PeerReply.cohort_id == cohort.id)
+        )
+    )

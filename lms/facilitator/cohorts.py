@@ -1,0 +1,182 @@
+"""A cohort as its facilitators run it: members, join code, invitations, live sessions."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
+
+from lms import cohorts, mail
+from lms.calendar import NonexistentTimeError, to_utc, zone, zone_names
+from lms.cohort_access import load_live_session, load_staff_cohort
+from lms.db import get_session
+from lms.facilitator.forms import AddMembersForm, ConfirmForm, LiveSessionForm
+from lms.facilitator.views import bp
+from lms.links import public_url
+from lms.models import Cohort, Invitation, LiveSession, Membership, User
+from lms.pagination import page_number, paginate
+
+
+def _members(cohort: Cohort) -> Select:
+    return (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.cohort_id == cohort.id)
+        .order_by(Membership.role.desc(), User.display_name, User.id)
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+def cohort(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    page = paginate(session, _members(cohort), page_number(request.args.get("page")))
+    return render_template(
+        "facilitator/cohort.html",
+        cohort=cohort,
+        page=page,
+        zone=zone(current_user.time_zone),
+        join_link=public_url("learner.join_cohort", code=cohort.join_code),
+        confirm=ConfirmForm(),
+    )
+
+
+def _send_invitations(cohort: Cohort, invitations: list[Invitation]) -> None:
+    for invitation in invitations:
+        link = public_url("learner.accept_invitation", token=invitation.token)
+        mail.send(
+            current_app.config,
+            invitation.email,
+            gettext("You are invited to the cohort %(name)s", name=cohort.name),
+            gettext(
+                "%(inviter)s invites you to learn with the cohort %(name)s.\n\n"
+                "Create an account or sign in with this email address, then open this "
+                "link to join:\n%(link)s\n",
+                inviter=current_user.display_name,
+                name=cohort.name,
+                link=link,
+            ),
+        )
+
+
+@bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
+def add_members(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    form = AddMembersForm()
+    if form.validate_on_submit():
+        parsed = cohorts.parse_email_text(form.emails.data or "")
+        if form.csv_file.data:
+            from_file = cohorts.parse_email_csv(form.csv_file.data.read())
+            parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
+            parsed.invalid.extend(from_file.invalid)
+        if parsed.invalid:
+            form.emails.errors.append(
+                gettext("These are not email addresses: %(list)s", list=", ".join(parsed.invalid))
+            )
+        elif not parsed.emails:
+            form.emails.errors.append(gettext("Type some email addresses or upload a file."))
+        elif len(parsed.emails) > cohorts.MAX_EMAILS_PER_UPLOAD:
+            form.emails.errors.append(
+                gettext("At most %(n)d addresses at a time.", n=cohorts.MAX_EMAILS_PER_UPLOAD)
+            )
+        else:
+            result = cohorts.add_members(session, current_user, cohort, parsed.emails)
+            session.commit()
+            _send_invitations(cohort, result.invited)
+            flash(
+                gettext(
+                    "Added: %(added)d. Invited by email: %(invited)d. Already members or "
+                    "invited: %(already)d.",
+                    added=len(result.added),
+                    invited=len(result.invited),
+                    already=len(result.already),
+                )
+            )
+            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return render_template("facilitator/cohort_add_members.html", cohort=cohort, form=form)
+
+
+@bp.post("/cohorts/<int:cohort_id>/join-code")
+def new_join_code(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cohorts.new_join_code(session, current_user, cohort)
+    session.commit()
+    flash(gettext("The cohort has a new join code; the old one no longer works."))
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+
+
+def _session_details(form: LiveSessionForm) -> cohorts.LiveSessionDetails | None:
+    """The form's live session in UTC, or None with an error on the form."""
+    try:
+        starts_at = to_utc(form.day.data, form.start.data, form.time_zone.data)
+    except NonexistentTimeError:
+        form.start.errors.append(
+            gettext("Clocks skip this time on that day in %(zone)s.", zone=form.time_zone.data)
+        )
+        return None
+    return cohorts.LiveSessionDetails(
+        title=form.title.data,
+        starts_at=starts_at,
+        time_zone=form.time_zone.data,
+        duration_minutes=form.duration_minutes.data,
+        join_url=form.join_url.data or "",
+        notes=form.notes.data or "",
+    )
+
+
+def _render_session_form(cohort: Cohort, form: LiveSessionForm, live: LiveSession | None):
+    return render_template(
+        "facilitator/cohort_live_session.html",
+        cohort=cohort,
+        form=form,
+        live=live,
+        zones=sorted(zone_names()),
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
+def new_live_session(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    form = LiveSessionForm(time_zone=current_user.time_zone)
+    if form.validate_on_submit() and (details := _session_details(form)):
+        cohorts.add_live_session(session, current_user, cohort, details)
+        session.commit()
+        flash(gettext("The live session is scheduled."))
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return _render_session_form(cohort, form, None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/sessions/<int:live_id>/edit", methods=["GET", "POST"])
+def edit_live_session(cohort_id: int, live_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    live = load_live_session(session, cohort, live_id)
+    local = live.starts_at.astimezone(zone(live.time_zone))
+    form = LiveSessionForm(obj=live, day=local.date(), start=local.time())
+    if form.validate_on_submit() and (details := _session_details(form)):
+        cohorts.update_live_session(session, current_user, live, details)
+        session.commit()
+        flash(gettext("Saved."))
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return _render_session_form(cohort, form, live)
+
+
+@bp.post("/cohorts/<int:cohort_id>/sessions/<int:live_id>/delete")
+def delete_live_session(cohort_id: int, live_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    live = load_live_session(session, cohort, live_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cohorts.delete_live_session(session, current_user, live)
+    session.commit()
+    flash(gettext("The live session is cancelled."))
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))

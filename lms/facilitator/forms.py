@@ -1,0 +1,108 @@
+"""Forms of the facilitator area (and the cohort form the admin area shares)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    URLField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from lms.calendar import zone_names
+from lms.forms import BaseForm, strip
+from lms.models import ReviewState
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as check boxes: easier than a list box on a phone."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CohortForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[strip]
+    )
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
+    facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Save cohort"))
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The cohort cannot end before it starts."))
+
+
+class AddMembersForm(BaseForm):
+    emails = TextAreaField(
+        _l("Email addresses"),
+        validators=[Optional(), Length(max=200_000)],
+        description=_l("One per line, or separated by commas."),
+    )
+    csv_file = FileField(
+        _l("Or a CSV file"),
+        validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv or .txt file."))],
+        description=_l("A column headed “email”, or the addresses in the first column."),
+    )
+    submit = SubmitField(_l("Add members"))
+
+
+def _http_url(_form, field) -> None:
+    if field.data:
+        parts = urlsplit(field.data)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError(_l("Use a link that starts with https:// or http://."))
+
+
+def _known_zone(_form, field) -> None:
+    if field.data not in zone_names():
+        raise ValidationError(_l("Choose a time zone from the list, such as Europe/Berlin."))
+
+
+class LiveSessionForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Start time"), validators=[DataRequired()])
+    time_zone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64), _known_zone],
+        filters=[strip],
+        description=_l("The time zone of the date and time above, such as Africa/Nairobi."),
+        render_kw={"list": "time-zones", "autocomplete": "off"},
+    )
+    duration_minutes = IntegerField(
+        _l("Length in minutes"), default=60, validators=[InputRequired(), NumberRange(5, 1440)]
+    )
+    join_url = URLField(
+        _l("Join link"), validators=[Optional(), Length(max=500), _http_url], filters=[strip]
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
+    submit = SubmitField(_l("Save live session"))
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: only its CSRF token matters."""
+
+    submit = SubmitField()
+
+
+REVIEW_STATE_LABELS = {
+    ReviewState.NEW: _l("New"),
+    ReviewState.REVIEWED: _l("Reviewed"),
+    ReviewState.NEEDS_REPLY: _l("Needs reply"),
+}

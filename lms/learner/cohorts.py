@@ -1,0 +1,137 @@
+"""A learner's cohorts: joining by code or invitation, the cohort page and its calendars."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from lms import calendar, cohorts
+from lms.cohort_access import load_live_session, load_member_cohort, member_cohort_ids
+from lms.db import get_session, now_utc
+from lms.forms import BaseForm, strip
+from lms.learner.views import bp
+from lms.models import Cohort, Membership, MembershipRole, User
+from lms.pagination import page_number, paginate
+
+
+class JoinForm(BaseForm):
+    code = StringField(
+        _l("Join code"), validators=[DataRequired(), Length(max=64)], filters=[strip]
+    )
+    submit = SubmitField(_l("Join"))
+
+
+class AcceptForm(BaseForm):
+    submit = SubmitField(_l("Join the cohort"))
+
+
+@bp.get("/cohorts")
+@login_required
+def my_cohorts():
+    statement = (
+        select(Cohort)
+        .where(Cohort.id.in_(member_cohort_ids(current_user)))
+        .order_by(Cohort.name, Cohort.id)
+    )
+    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    return render_template("learner/cohorts.html", page=page, form=JoinForm())
+
+
+@bp.route("/cohorts/join", methods=["GET", "POST"])
+@login_required
+def join_cohort():
+    # A join link carries the code in its query string; joining still takes a POST.
+    form = JoinForm(code=request.args.get("code", ""))
+    if form.validate_on_submit():
+        session = get_session()
+        cohort = cohorts.find_by_code(session, form.code.data)
+        if cohort is None:
+            form.code.errors.append(gettext("No open cohort has this code. Check it and retry."))
+        else:
+            _membership, is_new = cohorts.join(session, current_user, cohort)
+            session.commit()
+            if is_new:
+                flash(gettext("Welcome to %(name)s!", name=cohort.name))
+            return redirect(url_for("learner.cohort", cohort_id=cohort.id))
+    return render_template("learner/cohort_join.html", form=form)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def accept_invitation(token: str):
+    session = get_session()
+    invitation = cohorts.find_invitation(session, token)
+    if invitation is None:
+        return render_template("learner/cohort_invitation.html", invitation=None), 404
+    form = AcceptForm()
+    if form.validate_on_submit():
+        cohort = cohorts.accept_invitation(session, current_user, invitation)
+        session.commit()
+        flash(gettext("Welcome to %(name)s!", name=cohort.name))
+        return redirect(url_for("learner.cohort", cohort_id=cohort.id))
+    cohort = session.get_one(Cohort, invitation.cohort_id)
+    return render_template(
+        "learner/cohort_invitation.html", invitation=invitation, cohort=cohort, form=form
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@login_required
+def cohort(cohort_id: int):
+    session = get_session()
+    cohort = load_member_cohort(session, current_user, cohort_id)
+    members = (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.cohort_id == cohort.id)
+        .order_by(Membership.role.desc(), User.display_name, User.id)
+    )
+    page = paginate(session, members, page_number(request.args.get("page")))
+    return render_template(
+        "learner/cohort.html",
+        cohort=cohort,
+        page=page,
+        zone=calendar.zone(current_user.time_zone),
+        facilitator=MembershipRole.FACILITATOR,
+    )
+
+
+def _calendar_host() -> str:
+    # Event UIDs carry the public host, not the Host header, so they never change.
+    return urlsplit(current_app.config["LMS_BASE_URL"]).hostname or "lms"
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+@login_required
+def cohort_calendar(cohort_id: int):
+    cohort = load_member_cohort(get_session(), current_user, cohort_id)
+    body = calendar.ics(
+        cohort.live_sessions, host=_calendar_host(), name=cohort.name, stamp=now_utc()
+    )
+    return _ics_response(body, f"cohort-{cohort.id}.ics")
+
+
+@bp.get("/cohorts/<int:cohort_id>/sessions/<int:live_id>.ics")
+@login_required
+def live_session_calendar(cohort_id: int, live_id: int):
+    session = get_session()
+    cohort = load_member_cohort(session, current_user, cohort_id)
+    live = load_live_session(session, cohort, live_id)
+    body = calendar.ics([live], host=_calendar_host(), stamp=now_utc())
+    return _ics_response(body, f"live-session-{live.id}.ics")
