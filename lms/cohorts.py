@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from markupsafe import Markup
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lms import audit
 from lms.accounts.credentials import normalise_email
 from lms.db import now_utc
+from lms.html import render_markdown
 from lms.models import (
     Cohort,
     Invitation,
@@ -309,6 +311,11 @@ class LiveSessionDetails:
     duration_minutes: int
     join_url: str = ""
     notes: str = ""
+
+
+def notes_html(sessions: Iterable[LiveSession]) -> dict[int, Markup]:
+    """Each live session's notes as sanitised HTML, by session id."""
+    return {live.id: Markup(render_markdown(live.notes)) for live in sessions if live.notes}  # noqa: S704  (sanitised by lms.html)
 
 
 def _apply(live: LiveSession, details: LiveSessionDetails) -> None:

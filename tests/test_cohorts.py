@@ -416,3 +416,20 @@ def test_fold_keeps_lines_within_75_octets_and_characters_whole(text):
     assert all(line.startswith(b" ") for line in lines[1:])
     unfolded = b"".join([lines[0]] + [line[1:] for line in lines[1:]]).decode("utf-8")
     assert unfolded == text
+
+
+def test_live_session_notes_are_sanitised_markdown(cohort_with_staff, auth, client, db):
+    cohort, _facilitator, learner = cohort_with_staff
+    db.add(
+        LiveSession(
+            cohort_id=cohort.id,
+            title="Circle",
+            starts_at=datetime(2026, 3, 10, 17, tzinfo=UTC),
+            notes="Read **this** first.\n\n<script>alert(1)</script>",
+        )
+    )
+    db.commit()
+    auth.login(learner.email)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "<strong>this</strong>" in page
+    assert "<script>alert" not in page

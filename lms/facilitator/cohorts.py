@@ -38,6 +38,7 @@ def cohort(cohort_id: int):
         "facilitator/cohort.html",
         cohort=cohort,
         page=page,
+        notes=cohorts.notes_html(cohort.live_sessions),
         zone=zone(current_user.time_zone),
         join_link=public_url("learner.join_cohort", code=cohort.join_code),
         confirm=ConfirmForm(),

@@ -100,6 +100,7 @@ def cohort(cohort_id: int):
         "learner/cohort.html",
         cohort=cohort,
         page=page,
+        notes=cohorts.notes_html(cohort.live_sessions),
         zone=calendar.zone(current_user.time_zone),
         facilitator=MembershipRole.FACILITATOR,
     )
