@@ -45,8 +45,13 @@ def _locked_row(session: Session, key: str, now: datetime) -> LoginThrottle:
         .values(key=key, failures=0, window_started_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )
+    # populate_existing: a copy read earlier in this session (by retry_after) may be
+    # stale by now; counting on from it would lose another worker's failures.
     return session.scalars(
-        select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+        select(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
 
 
