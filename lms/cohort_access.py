@@ -10,7 +10,7 @@ people's objects tell nothing.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from lms.models import (
@@ -66,17 +66,21 @@ def visible_reflection(user: User, cohort_id: int | None = None):
     conditions = [
         learner.c.user_id == Reflection.user_id,
         learner.c.role == MembershipRole.LEARNER.value,
-        exists().where(
-            CohortModule.cohort_id == learner.c.cohort_id,
-            CohortModule.module_id == Lesson.module_id,
-        ),
+        CohortModule.module_id == Lesson.module_id,
     ]
     ids = staff_cohort_ids(user)
     if ids is not None:
         conditions.append(learner.c.cohort_id.in_(ids))
     if cohort_id is not None:
         conditions.append(learner.c.cohort_id == cohort_id)
-    return and_(Reflection.state == ReflectionState.SUBMITTED, exists().where(and_(*conditions)))
+    in_a_cohort = (
+        select(learner.c.id)
+        .select_from(learner)
+        .join(CohortModule.__table__, CohortModule.cohort_id == learner.c.cohort_id)
+        .where(*conditions)
+        .correlate(Reflection, Lesson)
+    )
+    return and_(Reflection.state == ReflectionState.SUBMITTED, in_a_cohort.exists())
 
 
 def reflections_with_context() -> Select:

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from lms import cohorts
 from lms.admin.views import bp
@@ -21,10 +22,11 @@ def _cohort_form(**kwargs) -> CohortForm:
     session = get_session()
     form = CohortForm(**kwargs)
     form.modules.choices = [
-        (m.id, m.title) for m in session.scalars(select(Module).order_by(Module.title, Module.id))
+        SelectChoice(m.id, m.title)
+        for m in session.scalars(select(Module).order_by(Module.title, Module.id))
     ]
     form.facilitators.choices = [
-        (u.id, f"{u.display_name} <{u.email}>")
+        SelectChoice(u.id, f"{u.display_name} <{u.email}>")
         for u in session.scalars(
             select(User)
             .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))

@@ -9,6 +9,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     DateField,
     IntegerField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -18,6 +19,7 @@ from wtforms import (
     ValidationError,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.calendar import zone_names
@@ -106,3 +108,47 @@ REVIEW_STATE_LABELS = {
     ReviewState.REVIEWED: _l("Reviewed"),
     ReviewState.NEEDS_REPLY: _l("Needs reply"),
 }
+
+
+def _optional_id(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class InboxFilterForm(BaseForm):
+    """The inbox's filters, read from the query string; choices are set by the view."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    cohort = SelectField(_l("Cohort"), coerce=_optional_id, validate_choice=True)
+    module = SelectField(_l("Module"), coerce=_optional_id, validate_choice=True)
+    lesson = SelectField(_l("Lesson"), coerce=_optional_id, validate_choice=True)
+    prompt = SelectField(_l("Prompt"), coerce=_optional_id, validate_choice=True)
+    learner = StringField(
+        _l("Learner's name or email"), validators=[Optional(), Length(max=254)], filters=[strip]
+    )
+    state = SelectField(
+        _l("State"),
+        choices=[SelectChoice("", _l("Any"))]
+        + [SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
+    )
+
+
+class FeedbackForm(BaseForm):
+    body = TextAreaField(
+        _l("Your feedback"),
+        validators=[DataRequired(), Length(max=20_000)],
+        description=_l("Light Markdown: **bold**, *italic*, lists and links."),
+    )
+    submit = SubmitField(_l("Send feedback"))
+
+
+class ReviewStateForm(BaseForm):
+    state = SelectField(
+        _l("Mark as"),
+        choices=[SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
+    )
+    submit = SubmitField(_l("Save state"))
