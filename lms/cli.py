@@ -6,16 +6,19 @@ import os
 import secrets
 import shutil
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from lms import migrate
+from lms import migrate, packages
 from lms.accounts import credentials
+from lms.config import CHECKOUT_DIR
 from lms.db import database, get_session
-from lms.models import Role, User
+from lms.models import Module, Role, User
+from lms.storage import Storage
 
 FIRST_ADMIN_EMAIL = "admin@example.org"
 
@@ -37,6 +40,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups on the app (so `flask` and `lms` both see them)."""
     app.cli.add_command(db_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(modules_group)
     app.cli.add_command(setup)
     app.cli.add_command(serve)
 
@@ -118,7 +122,186 @@ def setup() -> None:
             f"    password: {password}\n"
             "  It is shown only this once: sign in and change it under Password.\n"
         )
+    _import_bundled_modules()
     click.echo(f"Ready. Data lives in {current_app.config['LMS_DATA_DIR']}.")
+
+
+@click.group("modules")
+def modules_group() -> None:
+    """Module packages: validate, import, export and list them."""
+
+
+def _limits() -> packages.Limits:
+    return packages.Limits.from_config(current_app.config)
+
+
+def _storage() -> Storage:
+    return Storage(Path(current_app.config["LMS_DATA_DIR"]))
+
+
+def _echo_problems(problems: list[packages.Problem]) -> None:
+    for problem in problems:
+        prefix = "warning: " if problem.warning else ""
+        click.echo(f"{prefix}{problem}", err=not problem.warning)
+
+
+def _invalid(error: packages.InvalidPackageError) -> click.ClickException:
+    _echo_problems(error.problems)
+    count = len(error.errors)
+    return click.ClickException(
+        f"{count} problem{'s' if count != 1 else ''} to fix; nothing was imported."
+    )
+
+
+def _echo_plan(plan: packages.Plan) -> None:
+    if plan.is_new:
+        click.echo(f"New module {plan.slug} {plan.version}: {plan.title}")
+    else:
+        click.echo(f"{plan.slug}: {plan.installed} -> {plan.version}")
+    if plan.module_changes:
+        click.echo(f"  module details changed: {', '.join(plan.module_changes)}")
+    for label, items in (
+        ("lesson added", plan.lessons_added),
+        ("lesson restored", plan.lessons_restored),
+        ("lesson archived", plan.lessons_archived),
+    ):
+        for item in items:
+            click.echo(f"  {label}: {item['slug']} ({item['title']})")
+    for item in plan.lessons_changed:
+        click.echo(f"  lesson changed: {item['slug']} ({', '.join(item['changes'])})")
+    for label, items in (
+        ("prompt added", plan.prompts_added),
+        ("prompt changed", plan.prompts_changed),
+        ("prompt archived", plan.prompts_archived),
+    ):
+        for item in items:
+            click.echo(f"  {label}: {item['lesson']}/{item['key']}")
+    for label, paths in (
+        ("attachment added", plan.attachments_added),
+        ("attachment changed", plan.attachments_changed),
+        ("attachment archived", plan.attachments_archived),
+        ("media added", plan.media_added),
+        ("media changed", plan.media_changed),
+    ):
+        for path in paths:
+            click.echo(f"  {label}: {path}")
+    if not plan.is_new and not plan.has_changes:
+        click.echo("  no changes to the content")
+
+
+@modules_group.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@with_appcontext
+def modules_validate(path: Path) -> None:
+    """Check a module package (a folder or a .zip) and list every problem."""
+    try:
+        package = packages.validate_path(path, _limits())
+    except packages.InvalidPackageError as error:
+        raise _invalid(error) from None
+    _echo_problems(list(package.warnings))
+    prompts = sum(len(lesson.prompts) for lesson in package.lessons)
+    click.echo(
+        f"{package.slug} {package.version} is valid: {len(package.lessons)} lessons, "
+        f"{prompts} prompts, {len(package.all_attachments)} attachments, "
+        f"{len(package.media)} media files."
+    )
+
+
+@modules_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--force", is_flag=True, help="Import even when this version is installed.")
+@with_appcontext
+def modules_import(path: Path, dry_run: bool, force: bool) -> None:
+    """Import a module package, or a new version of an installed module."""
+    session = get_session()
+    limits = _limits()
+    try:
+        with packages.open_package(path, limits) as source:
+            package = packages.read_package(source, limits)
+            _echo_problems(list(package.warnings))
+            plan = packages.plan_import(session, package)
+            # End the reading transaction: copying the files must hold no database lock.
+            session.rollback()
+            _echo_plan(plan)
+            if plan.refusal is not None and not force:
+                raise click.ClickException(str(plan.refusal.translated()))
+            if dry_run:
+                click.echo("Dry run: nothing was imported.")
+                return
+            with click.progressbar(length=package.total_bytes, label="Copying files") as bar:
+                result = packages.import_package(
+                    session,
+                    _storage(),
+                    source,
+                    package,
+                    force=force,
+                    progress=lambda done, _total: bar.update(done - bar.pos),
+                )
+            session.commit()
+    except packages.InvalidPackageError as error:
+        raise _invalid(error) from None
+    except packages.VersionRefusedError as error:
+        raise click.ClickException(error.problem.translated()) from None
+    click.echo(
+        f"Imported {result.module.slug} {result.module.version} "
+        f"({result.module.lesson_count} lessons)."
+    )
+
+
+@modules_group.command("export")
+@click.argument("slug")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def modules_export(slug: str, out: Path) -> None:
+    """Write an installed module as a package (.zip) that imports again."""
+    try:
+        packages.export_module(get_session(), _storage(), slug, out)
+    except packages.UnknownModuleError:
+        raise click.ClickException(
+            f"No module has the slug {slug!r}; `lms modules list` shows them."
+        ) from None
+    click.echo(f"Wrote {out}.")
+
+
+@modules_group.command("list")
+@with_appcontext
+def modules_list() -> None:
+    """List the installed modules."""
+    modules = get_session().scalars(select(Module).order_by(Module.slug)).all()
+    if not modules:
+        click.echo("No modules yet. Import one with: lms modules import PATH")
+    for module in modules:
+        state = "" if module.published else "  (unpublished)"
+        click.echo(
+            f"{module.slug}  {module.version}  {module.lesson_count} lessons  {module.title}{state}"
+        )
+
+
+def _import_bundled_modules() -> None:
+    """Import each bundled module not installed at its version yet (a second run: nothing)."""
+    session = get_session()
+    modules_dir = Path(
+        current_app.config.get("LMS_BUNDLED_MODULES_DIR") or CHECKOUT_DIR / "modules"
+    )
+    # An import killed half way left blobs nobody refers to: take them back first.
+    packages.recover_abandoned_imports(session, _storage())
+    folders = packages.bundled_packages(session, modules_dir)
+    session.rollback()
+    for folder in folders:
+        try:
+            result = packages.import_path(session, _storage(), folder, _limits())
+            session.commit()
+        except (packages.InvalidPackageError, packages.VersionRefusedError) as error:
+            session.rollback()
+            click.echo(f"The bundled module in modules/{folder.name} was not imported:", err=True)
+            problems = getattr(error, "problems", None) or [error.problem]
+            _echo_problems(problems)
+            continue
+        click.echo(
+            f"Imported the bundled module {result.module.slug} {result.module.version} "
+            f"({result.module.lesson_count} lessons)."
+        )
 
 
 @click.command("serve")

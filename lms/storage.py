@@ -35,7 +35,6 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # A journal line per blob an import placed, written before the blob moves.
 _JOURNAL = "placed"
-_LOCK = "lock"
 
 
 class TooLargeError(ValueError):
@@ -151,9 +150,14 @@ class Storage:
 
     def new_staging(self) -> Staging:
         """A fresh staging area for an import, locked while this process uses it."""
-        path = self.staging_dir / new_token()
-        path.mkdir(parents=True)
-        return Staging(self, path)
+        token = new_token()
+        # Made under a name recovery ignores and locked before it gets its real name, so
+        # recovery never takes a new area for an abandoned one.
+        nascent = self.staging_dir / f".new-{token}"
+        nascent.mkdir(parents=True)
+        lock = _try_lock(nascent)
+        path = nascent.rename(self.staging_dir / token)
+        return Staging(self, path, lock)
 
     def recover_abandoned(
         self, is_referenced: Callable[[Iterable[str]], set[str]], keep: Iterable[str] = ()
@@ -172,7 +176,7 @@ class Storage:
             for area in sorted(self.staging_dir.iterdir()):
                 if not area.is_dir() or not is_token(area.name):
                     continue
-                lock = _try_lock(area / _LOCK)
+                lock = _try_lock(area)
                 if lock is None:
                     continue  # a live import is using it
                 try:
@@ -191,7 +195,8 @@ class Storage:
     def placement_lock(self):
         """Held while blobs are placed and their transaction commits, and while recovering."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.staging_dir / ".placement.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        # The lock is on the folder itself: no lock file is ever left in the data dir.
+        fd = os.open(self.staging_dir, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -233,8 +238,8 @@ class Storage:
                     path.unlink()
 
 
-def _try_lock(path: Path) -> int | None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+def _try_lock(folder: Path) -> int | None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -260,10 +265,10 @@ class Staging:
     ``Storage.recover_abandoned`` leaves it alone.
     """
 
-    def __init__(self, storage: Storage, path: Path) -> None:
+    def __init__(self, storage: Storage, path: Path, lock: int | None) -> None:
         self.storage = storage
         self.path = path
-        self._lock: int | None = _try_lock(path / _LOCK)
+        self._lock = lock
         self.staged: dict[str, Path] = {}
         self.placed: list[str] = []
         # Blobs the transaction refers to that were stored already: checked at publish.

@@ -1,0 +1,591 @@
+"""Every problem in a package is reported at once, with its file, line and what to do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lms.packages import InvalidPackageError, Limits, Problem, validate_path
+from tests.fixtures.packages.kit import PNG, copy_package, replace, write_lesson
+
+MODULE = "module.yaml"
+L1 = "lessons/01-why-listen.md"
+L2 = "lessons/02-holding-a-circle.md"
+# Text appended to lesson 2 (16 lines) starts on line 18, after a blank line.
+APPENDED = 18
+
+
+def manifest(old: str, new: str):
+    return lambda pkg: replace(pkg / MODULE, old, new)
+
+
+def lesson1(old: str, new: str):
+    return lambda pkg: replace(pkg / L1, old, new)
+
+
+def lesson2(old: str, new: str):
+    return lambda pkg: replace(pkg / L2, old, new)
+
+
+def append(text: str, lesson: str = L2):
+    def edit(pkg: Path) -> None:
+        with open(pkg / lesson, "a", encoding="utf-8") as handle:
+            handle.write("\n" + text + "\n")
+
+    return edit
+
+
+def write(path: str, data: bytes | str):
+    def edit(pkg: Path) -> None:
+        target = pkg / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            target.write_text(data, encoding="utf-8")
+        else:
+            target.write_bytes(data)
+
+    return edit
+
+
+def remove(path: str):
+    def edit(pkg: Path) -> None:
+        target = pkg / path
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+    return edit
+
+
+def both(*edits):
+    def edit(pkg: Path) -> None:
+        for one in edits:
+            one(pkg)
+
+    return edit
+
+
+ERRORS = [
+    # --- module.yaml ---
+    ("no-manifest", remove(MODULE), "", "module.yaml is missing: a package has a module.yaml"),
+    (
+        "yaml-syntax",
+        manifest("title: Listening circles", "title: [Listening circles"),
+        "module.yaml:5",
+        "this is not valid YAML",
+    ),
+    (
+        "yaml-alias",
+        manifest("authors:\n", "shared: &who [A]\nauthors:\n"),
+        "module.yaml:9",
+        "YAML anchors and aliases (& and *) are not supported",
+    ),
+    (
+        "duplicate-key",
+        manifest("language: en", "language: en\ntitle: Again"),
+        "module.yaml:8",
+        'the key "title" appears twice',
+    ),
+    ("not-a-mapping", write(MODULE, "- a list\n- of things\n"), "module.yaml:1", "keys and values"),
+    (
+        "missing-key",
+        manifest("license: CC-BY-4.0\n", ""),
+        "module.yaml:2",
+        '"license" is missing; add a line such as: license: CC-BY-4.0',
+    ),
+    (
+        "unknown-key-suggested",
+        manifest("title:", "titel:"),
+        "module.yaml:4",
+        '"titel" is not a known key; did you mean "title"?',
+    ),
+    (
+        "unknown-key",
+        manifest("sequence: linear", "sequence: linear\ncolour: blue"),
+        "module.yaml:14",
+        '"colour" is not a known key here; the known keys are: format, slug',
+    ),
+    (
+        "format",
+        manifest("format: 1", "format: 2"),
+        "module.yaml:2",
+        'this package says "format: 2"; this site reads packages of "format: 1"',
+    ),
+    (
+        "slug",
+        manifest("slug: listening-circles", "slug: Listening Circles"),
+        "module.yaml:3",
+        '"slug" may hold only lower-case letters a-z, digits and hyphens, such as '
+        '"listening-circles"',
+    ),
+    (
+        "version-number",
+        manifest('version: "1.0.0"', "version: 1.0"),
+        "module.yaml:5",
+        "version 1.0 reads as a number; write it in quotes as a semantic version, such as: "
+        'version: "1.0.0"',
+    ),
+    (
+        "version",
+        manifest('version: "1.0.0"', "version: one"),
+        "module.yaml:5",
+        'version "one" is not a semantic version such as 1.0.0',
+    ),
+    (
+        "language",
+        manifest("language: en", "language: English language"),
+        "module.yaml:7",
+        'language "English language" is not a language tag such as en, fr or pt-BR',
+    ),
+    (
+        "license",
+        manifest("license: CC-BY-4.0", "license: CC BY please"),
+        "module.yaml:8",
+        'license "CC BY please" is not an SPDX licence id',
+    ),
+    (
+        "authors",
+        manifest("authors:\n  - Amina Yusuf\n  - Tomás Ribeiro", "authors: []"),
+        "module.yaml:9",
+        '"authors" lists the authors\' names',
+    ),
+    (
+        "minutes-manifest",
+        manifest("estimated_minutes: 35", "estimated_minutes: about an hour"),
+        "module.yaml:12",
+        '"estimated_minutes" must be a whole number (0 or more)',
+    ),
+    (
+        "sequence",
+        manifest("sequence: linear", "sequence: random"),
+        "module.yaml:13",
+        '"sequence" is "linear" (each lesson opens when the one before it is complete) or '
+        '"open", not "random"',
+    ),
+    ("title-empty", manifest("title: Listening circles", 'title: ""'), "module.yaml:4", "empty"),
+    (
+        "title-long",
+        manifest("title: Listening circles", "title: " + "x" * 201),
+        "module.yaml:4",
+        '"title" is longer than 200 characters; shorten it',
+    ),
+    (
+        "title-not-text",
+        manifest("title: Listening circles", "title: [a, b]"),
+        "module.yaml:4",
+        '"title" must be text',
+    ),
+    (
+        "lessons-not-a-list",
+        manifest("sequence: linear", "sequence: linear\nlessons: all of them"),
+        "module.yaml:14",
+        '"lessons" is a list of the lesson files in order',
+    ),
+    (
+        "lessons-unknown",
+        manifest("sequence: linear", "sequence: linear\nlessons: [01-why-listen.md, nope.md]"),
+        "module.yaml:14",
+        'the lessons list names "nope.md", but there is no such file in lessons/',
+    ),
+    (
+        "lessons-twice",
+        manifest(
+            "sequence: linear",
+            "sequence: linear\nlessons:\n  - why-listen\n  - 01-why-listen.md\n"
+            "  - holding-a-circle",
+        ),
+        "module.yaml:16",
+        '"01-why-listen.md" is in the lessons list twice',
+    ),
+    (
+        "lessons-missing",
+        manifest("sequence: linear", "sequence: linear\nlessons: [01-why-listen.md]"),
+        L2,
+        'this lesson is not in the "lessons" list of module.yaml',
+    ),
+    (
+        "attachments-not-a-list",
+        manifest(
+            "attachments:\n  - path: attachments/circle-guide.txt\n"
+            "    title: A one-page guide to listening circles",
+            "attachments: circle-guide.txt",
+        ),
+        "module.yaml:14",
+        '"attachments" is a list of files in attachments/',
+    ),
+    # --- lessons ---
+    ("no-lessons", remove("lessons"), "", "the package has no lessons"),
+    ("not-markdown", write("lessons/03-extra.txt", "text"), "lessons/03-extra.txt", "(.md files)"),
+    (
+        "nested-lesson",
+        write("lessons/more/03.md", "---\nslug: x\n---\n"),
+        "lessons/more/03.md",
+        "lessons are files directly inside lessons/",
+    ),
+    (
+        "no-front-matter",
+        write("lessons/03-x.md", "# Just a heading\n"),
+        "lessons/03-x.md:1",
+        "a lesson starts with its front matter: a line with ---",
+    ),
+    (
+        "unclosed-front-matter",
+        write("lessons/03-x.md", "---\nslug: x\ntitle: X\n"),
+        "lessons/03-x.md:1",
+        "the front matter that starts on line 1 is never closed",
+    ),
+    (
+        "front-matter-not-mapping",
+        write("lessons/03-x.md", "---\n- a\n---\nText\n"),
+        "lessons/03-x.md:2",
+        "the front matter holds keys and values",
+    ),
+    (
+        "lesson-yaml-syntax",
+        lesson2("minutes: 20", "minutes: [20"),
+        f"{L2}:5",
+        "this is not valid YAML",
+    ),
+    (
+        "lesson-slug-missing",
+        lesson2("slug: holding-a-circle\n", ""),
+        f"{L2}:2",
+        '"slug" is missing',
+    ),
+    (
+        "lesson-slug-twice",
+        lesson2("slug: holding-a-circle", "slug: why-listen"),
+        f"{L2}:2",
+        'lesson slug "why-listen" is also used by lessons/01-why-listen.md; each lesson needs '
+        "its own slug",
+    ),
+    (
+        "lesson-minutes",
+        lesson2("minutes: 20", "minutes: -5"),
+        f"{L2}:4",
+        '"minutes" must be a whole number (0 or more), such as: minutes: 20',
+    ),
+    (
+        "lesson-unknown-key",
+        lesson2("minutes: 20", "minutes: 20\nprompt: x"),
+        f"{L2}:5",
+        '"prompt" is not a known key; did you mean "prompts"?',
+    ),
+    (
+        "prompts-not-a-list",
+        lesson2("prompts:", "prompts: one\nx:"),
+        f"{L2}:5",
+        '"prompts" is a list',
+    ),
+    (
+        "prompt-not-mapping",
+        lesson2("  - id: plan", "  - just a question\n  - id: plan"),
+        f"{L2}:6",
+        "each prompt has an id and a text",
+    ),
+    (
+        "prompt-text-missing",
+        lesson2('    text: "Plan a first circle', '    txt: "Plan a first circle'),
+        f"{L2}:6",
+        '"text" is missing; add a line such as: text: "What did you notice?"',
+    ),
+    (
+        "prompt-id-twice",
+        lesson1("id: hard-to-hear", "id: last-time-heard"),
+        f"{L1}:11",
+        'prompt id "last-time-heard" is used twice in this lesson',
+    ),
+    (
+        "prompt-id-shape",
+        lesson2("id: plan", "id: Plan A"),
+        f"{L2}:6",
+        'prompt id "Plan A" may hold only lower-case letters a-z, digits, hyphens and underscores',
+    ),
+    (
+        "prompt-required",
+        lesson2("accepts_files: true", "accepts_files: sometimes"),
+        f"{L2}:8",
+        '"accepts_files" must be true or false',
+    ),
+    (
+        "lesson-not-utf8",
+        write("lessons/03-x.md", "---\nslug: x\ntitle: Café\n---\n".encode("latin-1")),
+        "lessons/03-x.md:3",
+        "this file is not UTF-8 text; save it again choosing the UTF-8 encoding",
+    ),
+    # --- attachments and media ---
+    (
+        "attachment-missing",
+        lesson1("attachments/listening-worksheet.pdf", "attachments/Listening-Worksheet.pdf"),
+        f"{L1}:6",
+        'attachment "attachments/Listening-Worksheet.pdf" is not in the package',
+    ),
+    (
+        "attachment-outside",
+        lesson1("attachments/listening-worksheet.pdf", "media/circle.png"),
+        f"{L1}:6",
+        'attachment "media/circle.png" is not inside attachments/',
+    ),
+    (
+        "attachment-traversal",
+        lesson1("attachments/listening-worksheet.pdf", "attachments/../module.yaml"),
+        f"{L1}:6",
+        "is not inside attachments/",
+    ),
+    (
+        "attachment-twice",
+        lesson2("prompts:", "attachments: [attachments/listening-worksheet.pdf]\nprompts:"),
+        f"{L2}:5",
+        '"attachments/listening-worksheet.pdf" is already attached by lessons/01-why-listen.md',
+    ),
+    (
+        "attachment-shape",
+        lesson2("prompts:", "attachments: [42]\nprompts:"),
+        f"{L2}:5",
+        "each attachment is a file path, or a path and a title",
+    ),
+    (
+        "attachment-program",
+        write("attachments/listening-worksheet.pdf", b"MZ\x90\x00" + b"\x00" * 64),
+        "attachments/listening-worksheet.pdf",
+        '"listening-worksheet.pdf" is a Windows program, not a PDF document: programs are '
+        "never accepted",
+    ),
+    (
+        "attachment-mismatch",
+        write("attachments/listening-worksheet.pdf", PNG),
+        "attachments/listening-worksheet.pdf",
+        "is named like a PDF document but is a PNG image inside",
+    ),
+    (
+        "attachment-type",
+        both(
+            write("attachments/page.html", "<p>hi</p>"),
+            lesson2("prompts:", "attachments: [attachments/page.html]\nprompts:"),
+        ),
+        "attachments/page.html",
+        '"page.html": files of type .html are not accepted here',
+    ),
+    (
+        "media-type",
+        write("media/drawing.svg", "<svg/>"),
+        "media/drawing.svg",
+        '"drawing.svg": files of type .svg are not accepted here (accepted: .gif, .jpg',
+    ),
+    (
+        "media-document",
+        write("media/notes.pdf", b"%PDF-1.4\n"),
+        "media/notes.pdf",
+        "files of type .pdf are not accepted here",
+    ),
+    (
+        "ignored-program",
+        write("tools/setup.sh", "#!/bin/sh\necho hi\n"),
+        "tools/setup.sh",
+        '"setup.sh" is a script: programs are never accepted, not even in files that are not '
+        "imported",
+    ),
+    # --- lesson text ---
+    (
+        "script",
+        append("<script>alert('hi')</script>"),
+        f"{L2}:{APPENDED}",
+        "<script> is not allowed in a lesson; remove it",
+    ),
+    (
+        "event-handler",
+        append('Text <span onclick="steal()">here</span>'),
+        f"{L2}:{APPENDED}",
+        'the "onclick" attribute on <span> would run a script; remove it',
+    ),
+    (
+        "javascript-link",
+        append("[Win a prize](javascript:alert(document.cookie))"),
+        f"{L2}:{APPENDED}",
+        'the address "javascript:alert(document.cookie)" is not allowed: links start with '
+        "https://, http:// or mailto:",
+    ),
+    (
+        "disguised-javascript-link",
+        append('<a href="java&#x09;script:alert(1)">Win</a>'),
+        f"{L2}:{APPENDED}",
+        "is not allowed: links start with https://",
+    ),
+    (
+        "iframe-host",
+        append('<iframe src="https://evil.example/player"></iframe>'),
+        f"{L2}:{APPENDED}",
+        "videos can be embedded only from youtube-nocookie.com or player.vimeo.com",
+    ),
+    (
+        "external-image",
+        append("![Tracker](https://tracker.example/pixel.png)"),
+        f"{L2}:{APPENDED}",
+        '"https://tracker.example/pixel.png" is on another site; images and sound are shown only '
+        "from the package's media/ folder",
+    ),
+    (
+        "protocol-relative",
+        append("[Elsewhere](//example.org/page)"),
+        f"{L2}:{APPENDED}",
+        'write web addresses in full, starting with https:// (not "//example.org/page")',
+    ),
+    (
+        "site-path",
+        append("[Admin](/admin/people)"),
+        f"{L2}:{APPENDED}",
+        '"/admin/people" points into this site',
+    ),
+    (
+        "missing-media",
+        append("![Map](../media/map.png)"),
+        f"{L2}:{APPENDED}",
+        '"media/map.png" is not in the package; add it to media/ or correct the link',
+    ),
+    (
+        "attachment-link",
+        append("[Worksheet](../attachments/circle-guide.txt)"),
+        f"{L2}:{APPENDED}",
+        'links to an attachment; list it under "attachments" in the front matter instead',
+    ),
+    (
+        "other-local-link",
+        append("[Next lesson](03-next.md)"),
+        f"{L2}:{APPENDED}",
+        '"03-next.md" is not a web address nor a file in media/',
+    ),
+]
+
+
+def problems_of(path: Path, limits: Limits | None = None) -> list[Problem]:
+    with pytest.raises(InvalidPackageError) as caught:
+        validate_path(path, limits)
+    return caught.value.problems
+
+
+def described(problems: list[Problem]) -> str:
+    return "\n".join(str(p) for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("edit", "location", "message"),
+    [pytest.param(e, loc, msg, id=name) for name, e, loc, msg in ERRORS],
+)
+def test_each_problem_is_reported_with_its_place_and_what_to_do(tmp_path, edit, location, message):
+    package = copy_package(tmp_path)
+    edit(package)
+    problems = problems_of(package)
+    matching = [p for p in problems if p.location == location and message in p.translated()]
+    assert matching, f"expected {location}: ...{message}... in:\n{described(problems)}"
+    assert not matching[0].warning
+
+
+def test_a_text_file_over_the_limit_is_not_read(tmp_path):
+    package = copy_package(tmp_path)
+    (package / L2).write_text((package / L2).read_text() + "x" * 2000)
+    problems = problems_of(package, Limits(max_lesson_bytes=1000))
+    assert [str(p) for p in problems] == [
+        f"{L2}: this text file is 2 KB; a text file of a package may be at most 1 KB."
+    ]
+
+
+WARNINGS = [
+    ("unused-attachment", write("attachments/extra.pdf", b"%PDF-1.4\n"), "attachments/extra.pdf",
+     "this file is not listed in module.yaml or in any lesson; it is not imported"),
+    ("stray-file", write("notes.docx", b"anything"), "notes.docx",
+     "this file is not part of a package; it is ignored"),
+    ("dropped-attribute", append('<span style="color:red">red</span>'), f"{L2}:{APPENDED}",
+     'the "style" attribute on <span> is removed when the lesson is shown'),
+    ("empty-lesson", write("lessons/03-empty.md", "---\nslug: empty\ntitle: E\nminutes: 1\n---\n"),
+     "lessons/03-empty.md:6", "this lesson has no text after its front matter"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edit", "location", "message"),
+    [pytest.param(e, loc, msg, id=name) for name, e, loc, msg in WARNINGS],
+)
+def test_warnings_are_reported_but_do_not_stop_an_import(tmp_path, edit, location, message):
+    package = copy_package(tmp_path)
+    edit(package)
+    warnings = validate_path(package).warnings
+    assert any(p.location == location and message in p.translated() for p in warnings), described(
+        list(warnings)
+    )
+
+
+def test_every_problem_is_reported_at_once_in_reading_order(tmp_path):
+    package = copy_package(tmp_path)
+    replace(package / MODULE, 'version: "1.0.0"', "version: soon")
+    replace(package / L1, "id: hard-to-hear", "id: last-time-heard")
+    append("<script>x()</script>")(package)
+    (package / "attachments" / "listening-worksheet.pdf").write_bytes(b"MZ")
+    problems = problems_of(package)
+    assert [p.location for p in problems] == [
+        "module.yaml:5",
+        "attachments/listening-worksheet.pdf",
+        f"{L1}:11",
+        f"{L2}:{APPENDED}",
+    ]
+    assert str(problems[2]) == (
+        f'{L1}:11: prompt id "last-time-heard" is used twice in this lesson; give each prompt its '
+        "own id."
+    )
+
+
+def test_the_valid_fixture_reads_into_plain_data():
+    package = validate_path(Path(__file__).parent / "fixtures" / "packages" / "minimal")
+    assert package.slug == "listening-circles"
+    assert package.version == "1.0.0"
+    assert [lesson.slug for lesson in package.lessons] == ["why-listen", "holding-a-circle"]
+    assert [p.key for p in package.lessons[0].prompts] == ["last-time-heard", "hard-to-hear"]
+    assert package.lessons[0].prompts[1].required is False
+    assert package.lessons[1].prompts[0].accepts_files is True
+    assert [a.path for a in package.attachments] == ["attachments/circle-guide.txt"]
+    assert package.lessons[0].attachments[0].title == "Listening worksheet (PDF)"
+    assert [m.path for m in package.media] == ["media/circle.png"]
+    assert package.warnings == ()
+
+
+def test_lesson_order_follows_the_list_in_module_yaml(tmp_path):
+    package = copy_package(tmp_path)
+    replace(
+        package / MODULE,
+        "sequence: linear",
+        "sequence: linear\nlessons:\n  - holding-a-circle\n  - lessons/01-why-listen.md",
+    )
+    assert [lesson.slug for lesson in validate_path(package).lessons] == [
+        "holding-a-circle",
+        "why-listen",
+    ]
+
+
+def test_attachment_paths_may_leave_out_the_folder_and_the_title(tmp_path):
+    package = copy_package(tmp_path)
+    write_lesson(
+        package,
+        "03-more.md",
+        "slug: more\ntitle: More\nminutes: 5\nattachments: [extra.pdf]",
+    )
+    (package / "attachments" / "extra.pdf").write_bytes(b"%PDF-1.4\n")
+    lesson = validate_path(package).lessons[2]
+    assert [(a.path, a.title) for a in lesson.attachments] == [
+        ("attachments/extra.pdf", "extra.pdf")
+    ]
+
+
+def test_windows_line_endings_and_a_byte_order_mark_are_fine(tmp_path):
+    package = copy_package(tmp_path)
+    path = package / L2
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert validate_path(package).lessons[1].title == "Holding a circle"
+
+
+def test_a_zip_with_a_top_folder_reads_like_the_folder(tmp_path):
+    from tests.fixtures.packages.kit import MINIMAL, zip_folder
+
+    zipped = zip_folder(MINIMAL, tmp_path / "p.zip", top="listening-circles")
+    from_zip = validate_path(zipped)
+    from_folder = validate_path(MINIMAL)
+    assert from_zip.sha256 == from_folder.sha256
+    assert from_zip.lessons == from_folder.lessons
