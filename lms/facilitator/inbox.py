@@ -33,11 +33,12 @@ def _filter_form() -> InboxFilterForm:
     form.cohort.choices = [ANY] + [
         (c.id, c.name) for c in session.scalars(staff_cohorts(current_user))
     ]
-    modules = select(Module).join(CohortModule, CohortModule.module_id == Module.id)
+    taught = select(CohortModule.module_id)
     cohort_ids = staff_cohort_ids(current_user)
     if cohort_ids is not None:
-        modules = modules.where(CohortModule.cohort_id.in_(cohort_ids))
-    modules = modules.distinct().order_by(Module.title, Module.id)
+        taught = taught.where(CohortModule.cohort_id.in_(cohort_ids))
+    # IN, not DISTINCT: PostgreSQL cannot compare the JSON columns of a module row.
+    modules = select(Module).where(Module.id.in_(taught)).order_by(Module.title, Module.id)
     form.module.choices = [ANY] + [SelectChoice(m.id, m.title) for m in session.scalars(modules)]
     form.lesson.choices = [ANY]
     form.prompt.choices = [ANY]

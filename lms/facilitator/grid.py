@@ -1,0 +1,49 @@
+"""The progress grid of a cohort on one of its modules, as a page or a CSV download."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request, stream_with_context
+from flask_login import current_user
+
+from lms import grid
+from lms.cohort_access import load_staff_cohort, module_of_cohort
+from lms.db import get_session
+from lms.facilitator.views import bp
+from lms.pagination import page_number
+
+
+def _sort() -> str:
+    sort = request.args.get("sort", "name")
+    return sort if sort in grid.SORTS else "name"
+
+
+@bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress")
+def progress(cohort_id: int, module_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    module = module_of_cohort(session, cohort, module_id)
+    sort = _sort()
+    page = grid.page(session, cohort.id, module.id, sort, page_number(request.args.get("page")))
+    return render_template(
+        "facilitator/grid.html", cohort=cohort, module=module, page=page, sort=sort
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress.csv")
+def progress_csv(cohort_id: int, module_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    module = module_of_cohort(session, cohort, module_id)
+    sort = _sort()
+
+    def lines():
+        # The query runs as the download starts, inside the streamed request's context.
+        lessons, rows = grid.all_rows(session, cohort.id, module.id, sort)
+        yield from grid.csv_lines(lessons, rows)
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="progress-{cohort.id}-{module.slug}.csv"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
