@@ -24,7 +24,10 @@ from tests.conftest import PASSWORD, Auth, csrf_token
 NEW_PASSWORD = "another long passphrase"
 WRONG_PASSWORD = "not the passphrase at all"
 NO_MATCH = "That email and password do not match an account we can sign in."
-RESET_SENT = "If an account uses that email, we have sent it a link to set a new password."
+RESET_SENT = (
+    "If an account uses that email, we have sent it a link to set a new password. "
+    "The link works once, for 60 minutes."
+)
 LINK_DEAD = "This link no longer works"
 
 
@@ -309,6 +312,7 @@ def test_reset_link_is_built_from_the_base_url_not_the_host_header(app, client, 
     link = reset_link(app)
     assert link.startswith("http://lms.test/reset/")
     assert "evil.example" not in message.as_string()
+    assert "open this link within 60 minutes" in message.get_body().get_content()
 
 
 def test_reset_sets_a_new_password_and_the_link_works_once(app, client, db, make_user):

@@ -130,6 +130,7 @@ def test_a_block_ends_when_its_window_does(throttled_app, make_user):
     assert blocked.status_code == 429
     wait = int(blocked.headers["Retry-After"])
     assert 1 <= wait <= 2
+    assert "please wait 1 minute, or reset your password" in blocked.get_data(as_text=True)
 
     time.sleep(wait)
     assert auth.login(email).status_code == 302

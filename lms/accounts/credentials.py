@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.accounts import throttle
 from lms.db import now_utc
 from lms.models import Role, User
 
@@ -53,6 +55,34 @@ def check_password(user: User | None, password: str) -> bool:
         check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or None; how long to wait when blocked."""
+
+    user: User | None
+    retry_after: int = 0
+
+
+def sign_in(
+    session: Session, config: Mapping[str, Any], email: str, password: str, address: str | None
+) -> SignIn:
+    """Check a password under the throttle: count a failure, forget the failures on success.
+
+    While the account or the address is blocked nothing is checked, so guessing on
+    learns nothing. A disabled account fails like a wrong password.
+    """
+    keys = [throttle.account_key(email), throttle.address_key(address)]
+    wait = throttle.retry_after(session, keys)
+    if wait:
+        return SignIn(None, wait)
+    user = find_user(session, email)
+    if check_password(user, password) and user is not None and user.is_active:
+        throttle.clear(session, keys[:1])
+        return SignIn(user)
+    throttle.record_failure(session, config, keys)
+    return SignIn(None)
 
 
 def create_user(

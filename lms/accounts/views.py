@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Blueprint,
     abort,
@@ -14,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms import mail
@@ -45,10 +47,10 @@ def _has_remember_cookie() -> bool:
 
 def _too_many_attempts(form, template: str, wait: int):
     """The 429 answer while sign-in is blocked for an account or address."""
-    message = gettext(
-        "Too many attempts. For your safety, please wait %(minutes)d minutes, "
-        "or reset your password.",
-        minutes=max(1, round(wait / 60)),
+    message = ngettext(
+        "Too many attempts. For your safety, please wait %(num)d minute, or reset your password.",
+        "Too many attempts. For your safety, please wait %(num)d minutes, or reset your password.",
+        max(1, math.ceil(wait / 60)),
     )
     return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
 
@@ -91,18 +93,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        keys = [throttle.account_key(form.email.data), throttle.address_key(request.remote_addr)]
-        wait = throttle.retry_after(db, keys)
-        if wait:
-            return _too_many_attempts(form, "accounts/login.html", wait)
-        user = credentials.find_user(db, form.email.data)
-        if credentials.check_password(user, form.password.data) and user and user.is_active:
-            throttle.clear(db, [keys[0]])
-            _start_session(user, remember=form.remember.data)
+        attempt = credentials.sign_in(
+            db, current_app.config, form.email.data, form.password.data, request.remote_addr
+        )
+        if attempt.retry_after:
+            return _too_many_attempts(form, "accounts/login.html", attempt.retry_after)
+        if attempt.user is not None:
+            _start_session(attempt.user, remember=form.remember.data)
             db.commit()
             return redirect(target)
-        throttle.record_failure(db, current_app.config, keys)
-        db.commit()
+        db.commit()  # the failure is counted
         return render_template(
             "accounts/login.html",
             form=form,
@@ -135,13 +135,13 @@ def change_password():
         db = get_session()
         user = current_user._get_current_object()
         # Guessing the current password here counts like guessing it at sign-in.
-        keys = [throttle.account_key(user.email), throttle.address_key(request.remote_addr)]
-        wait = throttle.retry_after(db, keys)
-        if wait:
-            return _too_many_attempts(form, "accounts/change_password.html", wait)
-        if not credentials.check_password(user, form.current_password.data):
-            throttle.record_failure(db, current_app.config, keys)
-            db.commit()
+        attempt = credentials.sign_in(
+            db, current_app.config, user.email, form.current_password.data, request.remote_addr
+        )
+        if attempt.retry_after:
+            return _too_many_attempts(form, "accounts/change_password.html", attempt.retry_after)
+        if attempt.user is None:
+            db.commit()  # the failure is counted
             form.current_password.errors.append(gettext("That is not your current password."))
         else:
             credentials.set_password(user, form.password.data)
@@ -168,11 +168,18 @@ def reset_request():
         flash(
             gettext(
                 "If an account uses that email, we have sent it a link to set a new password. "
-                "The link works once, for one hour."
+                "The link works once, for %(minutes)s.",
+                minutes=_link_lifetime(),
             )
         )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_request.html", form=form)
+
+
+def _link_lifetime() -> str:
+    """How long a reset link works, in words ("60 minutes")."""
+    minutes = max(1, current_app.config["LMS_PASSWORD_RESET_MAX_AGE"] // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 def _send_after_response(to: str, link: str) -> None:
@@ -181,9 +188,10 @@ def _send_after_response(to: str, link: str) -> None:
     subject = gettext("Set a new password")
     body = gettext(
         "Someone asked to set a new password for your account.\n\n"
-        "If it was you, open this link within the hour:\n%(link)s\n\n"
+        "If it was you, open this link within %(minutes)s:\n%(link)s\n\n"
         "If it was not you, ignore this message: your password stays as it is.",
         link=link,
+        minutes=_link_lifetime(),
     )
 
     @after_this_request
