@@ -83,6 +83,31 @@ def visible_reflection(user: User, cohort_id: int | None = None):
     return and_(Reflection.state == ReflectionState.SUBMITTED, in_a_cohort.exists())
 
 
+def in_gallery(cohort_id: int):
+    """A WHERE clause: the reflection is shown in the cohort's gallery.
+
+    Shared and not hidden, by a learner of the cohort, on a module the cohort works
+    through. Expects Lesson to be joined to the statement.
+    """
+    author = Membership.__table__.alias("author_membership")
+    return and_(
+        Reflection.state == ReflectionState.SUBMITTED,
+        Reflection.shared_at.is_not(None),
+        Reflection.hidden_at.is_(None),
+        select(author.c.id)
+        .select_from(author)
+        .join(CohortModule.__table__, CohortModule.cohort_id == author.c.cohort_id)
+        .where(
+            author.c.cohort_id == cohort_id,
+            author.c.user_id == Reflection.user_id,
+            author.c.role == MembershipRole.LEARNER.value,
+            CohortModule.module_id == Lesson.module_id,
+        )
+        .correlate(Reflection, Lesson)
+        .exists(),
+    )
+
+
 def reflections_with_context() -> Select:
     """Reflections joined to their learner, prompt, lesson and module, loaded in one query."""
     return (
@@ -161,6 +186,27 @@ def module_of_cohort(session: Session, cohort: Cohort, module_id: int) -> Module
             .join(CohortModule, CohortModule.module_id == Module.id)
             .where(CohortModule.cohort_id == cohort.id, Module.id == module_id)
         )
+    )
+
+
+def load_own_reflection(session: Session, user: User, reflection_id: int) -> Reflection:
+    """The user's own submitted reflection, else 404."""
+    return _or_404(
+        session.scalar(
+            select(Reflection).where(
+                Reflection.id == reflection_id,
+                Reflection.user_id == user.id,
+                Reflection.state == ReflectionState.SUBMITTED,
+            )
+        )
+    )
+
+
+def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int) -> Reflection:
+    """An answer shown in the (already checked) cohort's gallery, else 404."""
+    from_gallery = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
+    return _or_404(
+        session.scalar(from_gallery.where(Reflection.id == reflection_id, in_gallery(cohort.id)))
     )
 
 

@@ -8,9 +8,14 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
-from lms import cohorts, mail
+from lms import cohorts, mail, sharing
 from lms.calendar import NonexistentTimeError, to_utc, zone, zone_names
-from lms.cohort_access import load_live_session, load_staff_cohort
+from lms.cohort_access import (
+    load_gallery_reflection,
+    load_live_session,
+    load_peer_reply,
+    load_staff_cohort,
+)
 from lms.db import get_session
 from lms.facilitator.forms import AddMembersForm, ConfirmForm, LiveSessionForm
 from lms.facilitator.views import bp
@@ -181,3 +186,36 @@ def delete_live_session(cohort_id: int, live_id: int):
     session.commit()
     flash(gettext("The live session is cancelled."))
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+
+
+# --- Moderation of the cohort's gallery ------------------------------------------
+
+
+def _back_to_gallery(cohort: Cohort):
+    return redirect(url_for("learner.gallery", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/hide")
+def hide_shared_answer(cohort_id: int, reflection_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    reflection = load_gallery_reflection(session, cohort, reflection_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sharing.hide_reflection(session, current_user, cohort, reflection)
+    session.commit()
+    flash(gettext("The answer is hidden from the gallery."))
+    return _back_to_gallery(cohort)
+
+
+@bp.post("/cohorts/<int:cohort_id>/replies/<int:reply_id>/hide")
+def hide_reply(cohort_id: int, reply_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    peer_reply = load_peer_reply(session, cohort, reply_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sharing.hide_reply(session, current_user, peer_reply)
+    session.commit()
+    flash(gettext("The reply is hidden."))
+    return _back_to_gallery(cohort)

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
-from wtforms import StringField, SubmitField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms import calendar, cohorts
-from lms.cohort_access import load_live_session, load_member_cohort, member_cohort_ids
+from lms import calendar, cohorts, sharing
+from lms.cohort_access import (
+    is_admin,
+    load_gallery_reflection,
+    load_live_session,
+    load_member_cohort,
+    load_own_reflection,
+    member_cohort_ids,
+)
 from lms.db import get_session, now_utc
 from lms.forms import BaseForm, strip
 from lms.learner.views import bp
 from lms.models import Cohort, Membership, MembershipRole, User
 from lms.pagination import page_number, paginate
+from lms.security import safe_next
 
 
 class JoinForm(BaseForm):
@@ -31,6 +39,21 @@ class JoinForm(BaseForm):
 
 class AcceptForm(BaseForm):
     submit = SubmitField(_l("Join the cohort"))
+
+
+class ShareForm(BaseForm):
+    """A share or withdraw button: only its CSRF token matters."""
+
+    submit = SubmitField()
+
+
+class ReplyForm(BaseForm):
+    body = TextAreaField(
+        _l("Your reply"),
+        validators=[DataRequired(), Length(max=sharing.REPLY_MAX_LENGTH)],
+        description=_l("A few kind, useful words. Light Markdown works."),
+    )
+    submit = SubmitField(_l("Reply"))
 
 
 @bp.get("/cohorts")
@@ -136,3 +159,92 @@ def live_session_calendar(cohort_id: int, live_id: int):
     live = load_live_session(session, cohort, live_id)
     body = calendar.ics([live], host=_calendar_host(), stamp=now_utc())
     return _ics_response(body, f"live-session-{live.id}.ics")
+
+
+# --- Peer sharing -------------------------------------------------------------------
+
+
+def _may_moderate(cohort: Cohort) -> bool:
+    if is_admin(current_user):
+        return True
+    role = get_session().scalar(
+        select(Membership.role).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
+        )
+    )
+    return role == MembershipRole.FACILITATOR
+
+
+def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None = None):
+    session = get_session()
+    raw_prompt = request.args.get("prompt", "")
+    prompt_id = int(raw_prompt) if raw_prompt.isdigit() else None
+    page = paginate(
+        session, sharing.gallery(cohort, prompt_id), page_number(request.args.get("page"))
+    )
+    return render_template(
+        "learner/cohort_gallery.html",
+        cohort=cohort,
+        page=page,
+        prompt_id=prompt_id,
+        replies=sharing.replies_to(session, cohort, page.items),
+        shareable=sharing.shareable(session, current_user, cohort),
+        moderate=_may_moderate(cohort),
+        reply_form=reply_form,
+        reply_to=reply_to,
+        button=ShareForm(),
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/gallery")
+@login_required
+def gallery(cohort_id: int):
+    cohort = load_member_cohort(get_session(), current_user, cohort_id)
+    return _render_gallery(cohort, ReplyForm())
+
+
+@bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/replies")
+@login_required
+def reply(cohort_id: int, reflection_id: int):
+    session = get_session()
+    cohort = load_member_cohort(session, current_user, cohort_id)
+    reflection = load_gallery_reflection(session, cohort, reflection_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _render_gallery(cohort, form, reply_to=reflection.id), 400
+    sharing.reply(session, current_user, cohort, reflection, form.body.data)
+    session.commit()
+    flash(gettext("Your reply is posted."))
+    return redirect(
+        url_for("learner.gallery", cohort_id=cohort.id, _anchor=f"answer-{reflection.id}")
+    )
+
+
+def _after_sharing() -> str:
+    return safe_next(request.args.get("next"), url_for("learner.my_cohorts"))
+
+
+@bp.post("/reflections/<int:reflection_id>/share")
+@login_required
+def share(reflection_id: int):
+    session = get_session()
+    reflection = load_own_reflection(session, current_user, reflection_id)
+    if not ShareForm().validate_on_submit():
+        abort(400)
+    sharing.share(session, current_user, reflection)
+    session.commit()
+    flash(gettext("Your answer is shared with your cohort. You can withdraw it at any time."))
+    return redirect(_after_sharing())
+
+
+@bp.post("/reflections/<int:reflection_id>/withdraw")
+@login_required
+def withdraw(reflection_id: int):
+    session = get_session()
+    reflection = load_own_reflection(session, current_user, reflection_id)
+    if not ShareForm().validate_on_submit():
+        abort(400)
+    sharing.withdraw(session, current_user, reflection)
+    session.commit()
+    flash(gettext("Your answer is no longer shared."))
+    return redirect(_after_sharing())

@@ -1,0 +1,218 @@
+"""Peer sharing: learners share and withdraw answers, members reply, facilitators hide."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from lms.db import now_utc
+from lms.models import AuditEvent, Membership, MembershipRole, PeerReply, Reflection, Role
+from tests.cohort_data import make_cohort, make_module, quick_users, submit
+
+
+@pytest.fixture
+def world(db):
+    fa, ana, ben, fb, cai = quick_users(
+        db, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.LEARNER
+    )
+    ana.display_name, ben.display_name, cai.display_name = "Ana", "Ben", "Cai"
+    module = make_module(db)
+    cohort_a = make_cohort(db, "A", [module], [fa], [ana, ben])
+    cohort_b = make_cohort(db, "B", [module], [fb], [cai])
+    prompt = module.lessons[0].prompts[0]
+    answer = submit(db, ana, prompt, "Ana's answer to share")
+    draft = Reflection(user_id=ana.id, prompt_id=module.lessons[1].prompts[0].id)
+    db.add(draft)
+    db.commit()
+    people = {"fa": fa, "ana": ana, "ben": ben, "fb": fb, "cai": cai}
+    ids = {"a": cohort_a.id, "b": cohort_b.id, "answer": answer.id, "draft": draft.id}
+    return people, ids
+
+
+def _as(auth, user):
+    auth.logout()
+    auth.login(user.email)
+
+
+def _gallery(auth, cohort_id):
+    return auth.client.get(f"/cohorts/{cohort_id}/gallery").get_data(as_text=True)
+
+
+def test_share_reply_and_withdraw(world, auth, db):
+    people, ids = world
+    auth.login(people["ana"].email)
+    assert "Ana&#39;s answer to share" not in _gallery(auth, ids["a"])  # never by default
+    response = auth.post(f"/reflections/{ids['answer']}/share?next=/cohorts/{ids['a']}/gallery")
+    assert response.headers["Location"] == f"/cohorts/{ids['a']}/gallery"
+
+    _as(auth, people["ben"])
+    assert "Ana&#39;s answer to share" in _gallery(auth, ids["a"])
+    response = auth.post(
+        f"/cohorts/{ids['a']}/gallery/{ids['answer']}/replies", {"body": "So *true*, Ana."}
+    )
+    assert response.status_code == 302
+    assert "So <em>true</em>, Ana." in _gallery(auth, ids["a"])
+
+    # Another cohort does not see it: its gallery is empty, cohort A's is not theirs.
+    _as(auth, people["cai"])
+    assert "Ana&#39;s answer" not in _gallery(auth, ids["b"])
+    assert auth.client.get(f"/cohorts/{ids['a']}/gallery").status_code == 404
+
+    _as(auth, people["ana"])
+    auth.post(f"/reflections/{ids['answer']}/withdraw")
+    assert db.scalar(select(Reflection.shared_at).where(Reflection.id == ids["answer"])) is None
+    db.commit()
+    _as(auth, people["ben"])
+    assert "Ana&#39;s answer to share" not in _gallery(auth, ids["a"])
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "action"),
+    [
+        ("ben", "answer", "share"),  # not his answer
+        ("ben", "answer", "withdraw"),
+        ("ana", "draft", "share"),  # not submitted
+        ("fa", "answer", "share"),  # facilitators share nothing of learners'
+    ],
+)
+def test_only_the_author_shares_a_submitted_answer(world, auth, db, who, target, action):
+    people, ids = world
+    auth.login(people[who].email)
+    assert auth.post(f"/reflections/{ids[target]}/{action}").status_code == 404
+    assert db.scalar(select(Reflection.id).where(Reflection.shared_at.is_not(None))) is None
+
+
+def _share(db, reflection_id):
+    db.execute(update(Reflection).where(Reflection.id == reflection_id).values(shared_at=now_utc()))
+    db.commit()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [("", 400), ("x" * 1001, 400), ("A short thought.", 302)]
+)
+def test_reply_length(world, auth, db, body, status):
+    people, ids = world
+    _share(db, ids["answer"])
+    auth.login(people["ben"].email)
+    path = f"/cohorts/{ids['a']}/gallery/{ids['answer']}/replies"
+    assert auth.post(path, {"body": body}).status_code == status
+
+
+@pytest.mark.parametrize("who", ["cai", "fb"])
+def test_outsiders_cannot_reply(world, auth, db, who):
+    people, ids = world
+    _share(db, ids["answer"])
+    auth.login(people[who].email)
+    path = f"/cohorts/{ids['a']}/gallery/{ids['answer']}/replies"
+    assert auth.post(path, {"body": "hi"}).status_code == 404
+    # Nor through their own cohort's gallery, where the answer is not shown.
+    path = f"/cohorts/{ids['b']}/gallery/{ids['answer']}/replies"
+    assert auth.post(path, {"body": "hi"}).status_code == 404
+
+
+def test_no_reply_to_an_answer_that_is_not_shared(world, auth):
+    people, ids = world
+    auth.login(people["ben"].email)
+    path = f"/cohorts/{ids['a']}/gallery/{ids['answer']}/replies"
+    assert auth.post(path, {"body": "hi"}).status_code == 404
+
+
+def test_facilitator_hides_a_reply_and_an_answer(world, auth, db):
+    people, ids = world
+    _share(db, ids["answer"])
+    reply_id = db.scalar(
+        insert(PeerReply).returning(PeerReply.id),
+        [
+            {
+                "reflection_id": ids["answer"],
+                "cohort_id": ids["a"],
+                "author_id": people["ben"].id,
+                "body": "unkind",
+                "body_html": "<p>unkind</p>",
+            }
+        ],
+    )
+    db.commit()
+    auth.login(people["fa"].email)
+    assert "unkind" in _gallery(auth, ids["a"])
+    response = auth.post(f"/facilitate/cohorts/{ids['a']}/replies/{reply_id}/hide")
+    assert response.status_code == 302
+    assert "unkind" not in _gallery(auth, ids["a"])
+    assert (
+        auth.post(f"/facilitate/cohorts/{ids['a']}/gallery/{ids['answer']}/hide").status_code == 302
+    )
+    assert "Ana&#39;s answer" not in _gallery(auth, ids["a"])
+    events = db.execute(select(AuditEvent.action, AuditEvent.actor_id).order_by(AuditEvent.id))
+    assert events.all() == [
+        ("peer_reply.hidden", people["fa"].id),
+        ("reflection.hidden", people["fa"].id),
+    ]
+    db.commit()
+    # A hidden answer cannot be shared back into view by its author.
+    _as(auth, people["ana"])
+    auth.post(f"/reflections/{ids['answer']}/share")
+    _as(auth, people["ben"])
+    assert "Ana&#39;s answer" not in _gallery(auth, ids["a"])
+
+
+@pytest.mark.parametrize("who", ["fb", "ben", "ana"])
+def test_others_cannot_hide(world, auth, db, who):
+    people, ids = world
+    _share(db, ids["answer"])
+    auth.login(people[who].email)
+    path = f"/facilitate/cohorts/{ids['a']}/gallery/{ids['answer']}/hide"
+    assert auth.post(path).status_code == 404
+    assert db.scalar(select(AuditEvent)) is None
+
+
+def test_gallery_costs_the_same_queries_for_1_and_60_shared_answers(world, auth, db, count_queries):
+    people, ids = world
+    _share(db, ids["answer"])
+    auth.login(people["ben"].email)
+    with count_queries as q:
+        assert auth.client.get(f"/cohorts/{ids['a']}/gallery").status_code == 200
+    small = q.count
+    # 60 more learners of cohort A, each sharing an answer with two replies.
+    module_prompt = db.scalar(select(Reflection.prompt_id).where(Reflection.id == ids["answer"]))
+    learners = quick_users(db, *[Role.LEARNER] * 60)
+    db.execute(
+        insert(Membership),
+        [
+            {"cohort_id": ids["a"], "user_id": u.id, "role": MembershipRole.LEARNER}
+            for u in learners
+        ],
+    )
+    shared = db.scalars(
+        insert(Reflection).returning(Reflection.id),
+        [
+            {
+                "user_id": u.id,
+                "prompt_id": module_prompt,
+                "state": "submitted",
+                "submitted_at": now_utc(),
+                "shared_at": now_utc(),
+                "current_body": "shared",
+            }
+            for u in learners
+        ],
+    ).all()
+    db.execute(
+        insert(PeerReply),
+        [
+            {
+                "reflection_id": r,
+                "cohort_id": ids["a"],
+                "author_id": people["ben"].id,
+                "body": "reply",
+                "body_html": "<p>reply</p>",
+            }
+            for r in shared
+            for _ in range(2)
+        ],
+    )
+    db.commit()
+    with count_queries as q:
+        page = auth.client.get(f"/cohorts/{ids['a']}/gallery").get_data(as_text=True)
+    assert page.count('class="shared-answer"') == 50
+    assert q.count == small, q.statements
+    print(f"gallery queries: {small} at 1 shared answer, {q.count} at 61")
