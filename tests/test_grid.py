@@ -175,6 +175,7 @@ def test_grid_costs_the_same_queries_for_5_and_500_learners(db, auth, count_quer
     print(f"grid queries: {small} at 5 learners, {large} at 500; CSV {q.count}")
 
 
+@pytest.mark.slow
 def test_grid_of_2000_learners_by_40_lessons_is_fast(db, auth):
     facilitator, cohort_id, lesson_ids, path = _big_cohort(db, lessons=40)
     _bulk_learners(db, cohort_id, lesson_ids, 2000)
