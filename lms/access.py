@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from lms.models import Role
+from lms.models import (
+    Attachment,
+    Enrollment,
+    LearnerFile,
+    Lesson,
+    LessonProgress,
+    Media,
+    Membership,
+    MembershipRole,
+    Module,
+    Prompt,
+    Reflection,
+    Role,
+    User,
+)
 
 
 def guard_blueprint(bp: Blueprint, *roles: Role) -> None:
@@ -17,3 +33,164 @@ def guard_blueprint(bp: Blueprint, *roles: Role) -> None:
         if current_user.role not in roles:
             # 404, not 403: the audience's pages are not advertised to others.
             abort(404)
+
+
+# --- The learner's objects ---------------------------------------------------
+# Each helper loads what one URL names, in one query, and answers 404 unless the
+# current user may see it: modules they can browse or are enrolled in, lessons and
+# prompts of modules they are enrolled in, answers and files that are theirs.
+
+
+def _or_404(value):
+    if value is None:
+        abort(404)
+    return value
+
+
+def _enrollment_of(user: User):
+    return and_(Enrollment.module_id == Module.id, Enrollment.user_id == user.id)
+
+
+def _progress_of(user: User):
+    return and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id)
+
+
+def load_module(session: Session, user: User, slug: str) -> tuple[Module, Enrollment | None]:
+    """A published module (or one the user is enrolled in) and the user's enrollment, else 404."""
+    row = session.execute(
+        select(Module, Enrollment)
+        .outerjoin(Enrollment, _enrollment_of(user))
+        .where(Module.slug == slug)
+    ).first()
+    if row is None or not (row.Module.published or row.Enrollment is not None):
+        abort(404)
+    return row.Module, row.Enrollment
+
+
+def load_lesson(
+    session: Session, user: User, module_slug: str, lesson_slug: str
+) -> tuple[Lesson, Enrollment | None]:
+    """A current lesson with its module and attachments, and the user's enrollment, else 404."""
+    row = (
+        session.execute(
+            select(Lesson, Enrollment)
+            .join(Lesson.module)
+            .outerjoin(Enrollment, _enrollment_of(user))
+            .where(
+                Module.slug == module_slug,
+                Lesson.slug == lesson_slug,
+                Lesson.archived_at.is_(None),
+            )
+            .options(
+                contains_eager(Lesson.module),
+                joinedload(Lesson.attachments.and_(Attachment.archived_at.is_(None))),
+            )
+        )
+        .unique()
+        .first()
+    )
+    if row is None or not (row.Lesson.module.published or row.Enrollment is not None):
+        abort(404)
+    return row.Lesson, row.Enrollment
+
+
+def load_prompt(session: Session, user: User, prompt_id: int) -> tuple[Prompt, Reflection | None]:
+    """A current prompt of a lesson the user has opened, with their reflection on it, else 404.
+
+    A lesson the user has not opened may be locked for them, or in a module they are
+    not enrolled in: its prompts take no answers and no files.
+    """
+    row = session.execute(
+        select(Prompt, Reflection)
+        .join(Prompt.lesson)
+        .join(Lesson.module)
+        .join(LessonProgress, _progress_of(user))
+        .join(Enrollment, _enrollment_of(user))
+        .outerjoin(
+            Reflection, and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == user.id)
+        )
+        .where(Prompt.id == prompt_id, Prompt.archived_at.is_(None), Lesson.archived_at.is_(None))
+        .options(contains_eager(Prompt.lesson).contains_eager(Lesson.module))
+    ).first()
+    row = _or_404(row)
+    return row.Prompt, row.Reflection
+
+
+def load_own_reflection(session: Session, user: User, prompt_id: int) -> Reflection:
+    """The user's own reflection on a prompt (archived or not), with its context, else 404."""
+    return _or_404(
+        session.scalar(
+            select(Reflection)
+            .join(Reflection.prompt)
+            .join(Prompt.lesson)
+            .join(Lesson.module)
+            .where(Reflection.prompt_id == prompt_id, Reflection.user_id == user.id)
+            .options(
+                contains_eager(Reflection.prompt)
+                .contains_eager(Prompt.lesson)
+                .contains_eager(Lesson.module)
+            )
+        )
+    )
+
+
+def load_attachment(session: Session, user: User, attachment_id: int) -> Attachment:
+    """An attachment of a module the user is enrolled in, of a lesson they have opened, else 404."""
+    opened = exists().where(
+        LessonProgress.lesson_id == Attachment.lesson_id, LessonProgress.user_id == user.id
+    )
+    return _or_404(
+        session.scalar(
+            select(Attachment)
+            .join(Module, Module.id == Attachment.module_id)
+            .join(Enrollment, _enrollment_of(user))
+            .where(
+                Attachment.id == attachment_id,
+                Attachment.archived_at.is_(None),
+                or_(Attachment.lesson_id.is_(None), opened),
+            )
+        )
+    )
+
+
+def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
+    """A learner file the user uploaded, else 404."""
+    return _or_404(
+        session.scalar(
+            select(LearnerFile).where(
+                LearnerFile.public_id == public_id, LearnerFile.user_id == user.id
+            )
+        )
+    )
+
+
+def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFile:
+    """A learner file the user may download, else 404.
+
+    Its owner, admins, and the facilitators of a cohort the owner belongs to may.
+    """
+    statement = select(LearnerFile).where(LearnerFile.public_id == public_id)
+    if user.role != Role.ADMIN:
+        staff = aliased(Membership)
+        member = aliased(Membership)
+        facilitates_owner = exists().where(
+            staff.user_id == user.id,
+            staff.role == MembershipRole.FACILITATOR,
+            member.cohort_id == staff.cohort_id,
+            member.user_id == LearnerFile.user_id,
+        )
+        statement = statement.where(or_(LearnerFile.user_id == user.id, facilitates_owner))
+    return _or_404(session.scalar(statement))
+
+
+def load_media(session: Session, user: User, module_slug: str, path: str) -> Media:
+    """A media file shown in a module's lessons, for those who may read the module, else 404."""
+    statement = (
+        select(Media)
+        .join(Module, Module.id == Media.module_id)
+        .where(Module.slug == module_slug, Media.path.in_([f"media/{path}", path]))
+    )
+    if user.role != Role.ADMIN:
+        enrolled = exists().where(_enrollment_of(user))
+        statement = statement.where(or_(Module.published.is_(True), enrolled))
+    return _or_404(session.scalars(statement).first())

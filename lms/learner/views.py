@@ -1,12 +1,301 @@
-"""Learner views."""
+"""The learner's way through modules: home ("My learning"), catalog, module, lesson, certificate.
+
+Each view loads through a helper of ``lms.access``, calls the domain, commits once.
+The lesson page writes (opening records progress) although it is a GET: it reads
+first, then ``begin_write`` and a single upsert, then renders.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, format_time, gettext, ngettext
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from lms import access, progress, reflections
+from lms.db import begin_write, get_session
+from lms.html import render_markdown
+from lms.learner.forms import (
+    ACCEPTED_EXTENSIONS,
+    AnswerForm,
+    CompleteForm,
+    DeleteFileForm,
+    EnrollForm,
+    UploadForm,
+)
+from lms.models import Attachment, Enrollment, Module
+from lms.pagination import page_number, paginate
+from lms.storage import Storage
 
 bp = Blueprint("learner", __name__)
+
+PROMPT_PREVIEW_CHARS = 80
+
+
+# --- Template helpers shared by the learner's pages ---------------------------
+
+
+def _zone() -> ZoneInfo:
+    name = getattr(current_user, "time_zone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | None, style: str = "datetime") -> str:
+    """A UTC timestamp in the viewer's time zone: "datetime", "date" or "time"."""
+    if value is None:
+        return ""
+    local = value.astimezone(_zone())
+    if style == "date":
+        return format_date(local, "long", rebase=False)
+    if style == "time":
+        return format_time(local, "short", rebase=False)
+    return format_datetime(local, "medium", rebase=False)
+
+
+@bp.app_template_filter("answer_markdown")
+def answer_markdown(text: str | None) -> Markup:
+    """A learner's answer as sanitised HTML (lms.html is the only source of markup)."""
+    return Markup(render_markdown(text or ""))  # noqa: S704  (sanitised by lms.html)
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """A size in bytes as people read it."""
+    if size < 1024:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    if size < 1024 * 1024:
+        return gettext("%(n)s KB", n=f"{size / 1024:.0f}")
+    if size < 1024 * 1024 * 1024:
+        return gettext("%(n)s MB", n=f"{size / 1024 / 1024:.1f}")
+    return gettext("%(n)s GB", n=f"{size / 1024 / 1024 / 1024:.1f}")
+
+
+def storage() -> Storage:
+    """The data dir's files (attachments and media blobs)."""
+    return Storage(Path(current_app.config["LMS_DATA_DIR"]))
+
+
+def data_dir() -> str:
+    return current_app.config["LMS_DATA_DIR"]
+
+
+def saved_message(reflection) -> str:
+    """ "Saved 10:42" or "Submitted 10:42", in the learner's time zone."""
+    at = local_time(reflection.updated_at, "time")
+    if reflection.state == "submitted":
+        return gettext("Submitted %(time)s", time=at)
+    return gettext("Saved %(time)s", time=at)
+
+
+def preview(text: str) -> str:
+    """A prompt's text cut to a length that fits in a sentence."""
+    text = " ".join(text.split())
+    return text if len(text) <= PROMPT_PREVIEW_CHARS else text[: PROMPT_PREVIEW_CHARS - 1] + "…"
+
+
+def lesson_url(module: Module, slug: str, **kwargs) -> str:
+    return url_for("learner.lesson", slug=module.slug, lesson_slug=slug, **kwargs)
+
+
+# --- Home and catalog ---------------------------------------------------------
 
 
 @bp.get("/")
 def home():
+    # Light on purpose (no query beyond the signed-in user): "My learning" is one tap away.
     return render_template("learner/home.html")
+
+
+@bp.get("/learning")
+@login_required
+def my_learning():
+    enrolled = progress.my_learning(get_session(), current_user)
+    return render_template("learner/my_learning.html", enrolled=enrolled)
+
+
+@bp.get("/modules")
+def catalog():
+    session = get_session()
+    statement = select(Module).where(Module.published.is_(True)).order_by(Module.title, Module.id)
+    page = paginate(session, statement, page_number(request.args.get("page")))
+    enrolled: set[int] = set()
+    if current_user.is_authenticated and page.items:
+        enrolled = set(
+            session.scalars(
+                select(Enrollment.module_id).where(
+                    Enrollment.user_id == current_user.id,
+                    Enrollment.module_id.in_([m.id for m in page.items]),
+                )
+            )
+        )
+    return render_template("learner/catalog.html", page=page, enrolled=enrolled, form=EnrollForm())
+
+
+@bp.get("/modules/<slug>")
+@login_required
+def module(slug: str):
+    session = get_session()
+    module, enrollment = access.load_module(session, current_user, slug)
+    outline = progress.outline(session, current_user, module)
+    shared = list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.module_id == module.id,
+                Attachment.lesson_id.is_(None),
+                Attachment.archived_at.is_(None),
+            )
+            .order_by(Attachment.position, Attachment.id)
+        )
+    )
+    return render_template(
+        "learner/module.html",
+        module=module,
+        enrollment=enrollment,
+        outline=outline,
+        attachments=shared if enrollment else [],
+        form=EnrollForm(),
+    )
+
+
+@bp.post("/modules/<slug>/enroll")
+@login_required
+def enroll(slug: str):
+    session = get_session()
+    module, enrollment = access.load_module(session, current_user, slug)
+    form = EnrollForm()
+    if form.validate_on_submit() and enrollment is None:
+        progress.enroll(session, current_user, module)
+        session.commit()
+        flash(gettext("You are enrolled in %(title)s. Welcome!", title=module.title))
+    return redirect(url_for("learner.resume", slug=module.slug))
+
+
+@bp.get("/modules/<slug>/continue")
+@login_required
+def resume(slug: str):
+    session = get_session()
+    module, enrollment = access.load_module(session, current_user, slug)
+    if enrollment is None:
+        return redirect(url_for("learner.module", slug=module.slug))
+    entry = progress.outline(session, current_user, module).resume(enrollment.last_lesson_id)
+    if entry is None:
+        flash(gettext("This module has no lessons yet."))
+        return redirect(url_for("learner.module", slug=module.slug))
+    return redirect(lesson_url(module, entry.slug))
+
+
+# --- The lesson player ----------------------------------------------------------
+
+
+@bp.get("/modules/<slug>/lessons/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str):
+    session = get_session()
+    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
+    module = lesson.module
+    if enrollment is None:
+        flash(gettext("Enroll in this module to open its lessons."))
+        return redirect(url_for("learner.module", slug=module.slug))
+    outline = progress.outline(session, current_user, module)
+    try:
+        progress.ensure_unlocked(outline, lesson)
+    except progress.LessonLockedError as locked:
+        return render_template(
+            "learner/locked.html", module=module, lesson=lesson, blocking=locked.blocking
+        ), 403
+    answers = reflections.answers_for_lesson(session, current_user, lesson)
+    begin_write(session)
+    progress.open_lesson(session, current_user, lesson, enrollment, outline)
+    session.commit()
+    outline = outline.with_opened(lesson.id)
+    before, after = outline.neighbours(lesson.id)
+    entry = outline.entries[outline.index(lesson.id)]
+    forms = {
+        a.prompt.id: AnswerForm.for_prompt(
+            a.prompt, formdata=None, data={"body": a.body, "revision": a.revision}
+        )
+        for a in answers
+    }
+    uploads = {
+        a.prompt.id: UploadForm.for_prompt(a.prompt, formdata=None)
+        for a in answers
+        if a.prompt.accepts_files
+    }
+    missing = [a.prompt for a in answers if a.prompt.required and not a.submitted]
+    return render_template(
+        "learner/lesson.html",
+        module=module,
+        lesson=lesson,
+        entry=entry,
+        outline=outline,
+        before=before,
+        after=after,
+        answers=answers,
+        forms=forms,
+        uploads=uploads,
+        missing=missing,
+        complete_form=CompleteForm(),
+        delete_form=DeleteFileForm(),
+        max_upload_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
+        accept=ACCEPTED_EXTENSIONS,
+        saved_message=saved_message,
+    )
+
+
+@bp.post("/modules/<slug>/lessons/<lesson_slug>/complete")
+@login_required
+def complete(slug: str, lesson_slug: str):
+    session = get_session()
+    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
+    if enrollment is None:
+        return redirect(url_for("learner.module", slug=slug))
+    if not CompleteForm().validate_on_submit():
+        return redirect(lesson_url(lesson.module, lesson.slug))
+    try:
+        finished = progress.complete_lesson(session, current_user, lesson, enrollment)
+    except progress.NotOpenedError:
+        return render_template(
+            "learner/locked.html", module=lesson.module, lesson=lesson, blocking=None
+        ), 403
+    except progress.MissingAnswersError as missing:
+        names = "; ".join(f"“{preview(p.text)}”" for p in missing.prompts)
+        flash(
+            ngettext(
+                "To complete this lesson, submit your answer to: %(names)s",
+                "To complete this lesson, submit your answers to: %(names)s",
+                len(missing.prompts),
+                names=names,
+            ),
+            "error",
+        )
+        return redirect(lesson_url(lesson.module, lesson.slug, _anchor="reflect"))
+    session.commit()
+    if finished:
+        flash(gettext("You completed the whole module. Well done!"))
+        return redirect(url_for("learner.module", slug=lesson.module.slug))
+    flash(gettext("Lesson complete."))
+    return redirect(lesson_url(lesson.module, lesson.slug))
+
+
+@bp.get("/modules/<slug>/certificate")
+@login_required
+def certificate(slug: str):
+    session = get_session()
+    module, enrollment = access.load_module(session, current_user, slug)
+    if enrollment is None or enrollment.completed_at is None:
+        return render_template(
+            "errors/error.html",
+            title=gettext("No certificate yet"),
+            message=gettext("The certificate is ready once you complete every lesson."),
+        ), 404
+    return render_template("learner/certificate.html", module=module, enrollment=enrollment)

@@ -1,0 +1,78 @@
+"""Forms of the learner's pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileRequired, MultipleFileField
+from wtforms import BooleanField, IntegerField, PasswordField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
+
+from lms import filetypes
+from lms.forms import BaseForm
+from lms.models import Prompt
+from lms.reflections import MAX_ANSWER_CHARS
+
+# Offered by the file picker (phones then show what fits); the server checks content.
+ACCEPTED_EXTENSIONS = ",".join(
+    ext for name in sorted(filetypes.LEARNER_FILE_TYPES) for ext in filetypes.TYPES[name].extensions
+)
+
+
+class EnrollForm(BaseForm):
+    submit = SubmitField(_l("Enroll"))
+
+
+class CompleteForm(BaseForm):
+    submit = SubmitField(_l("Mark complete"))
+
+
+class AnswerForm(BaseForm):
+    """A learner's answer to one prompt; several on a page, told apart by their prefix."""
+
+    body = TextAreaField(
+        validators=[Length(max=MAX_ANSWER_CHARS)],
+        render_kw={"rows": 8, "spellcheck": "true"},
+    )
+    # The revision the page showed: a save based on an older one is a conflict.
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
+    save = SubmitField(_l("Save draft"))
+    submit = SubmitField(_l("Submit answer"))
+    combine = SubmitField(_l("Keep both texts, one after the other"))
+
+    @classmethod
+    def for_prompt(cls, prompt: Prompt, **kwargs) -> AnswerForm:
+        """The form of this prompt, labelled with its question."""
+        form = cls(prefix=f"p{prompt.id}", **kwargs)
+        form.body.label.text = prompt.text
+        return form
+
+
+class UploadForm(BaseForm):
+    files = MultipleFileField(
+        _l("Attach files to your answer"),
+        validators=[FileRequired(_l("Choose a file to attach."))],
+        render_kw={"accept": ACCEPTED_EXTENSIONS},
+    )
+    submit = SubmitField(_l("Upload"))
+
+    @classmethod
+    def for_prompt(cls, prompt: Prompt, **kwargs) -> UploadForm:
+        return cls(prefix=f"u{prompt.id}", **kwargs)
+
+
+class DeleteFileForm(BaseForm):
+    submit = SubmitField(_l("Remove"))
+
+
+class DeleteAccountForm(BaseForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        _l("I understand that my answers, files and progress are deleted for good."),
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Delete my account"))

@@ -1,0 +1,66 @@
+"""A learner's own work: every answer and file, the export zip, and deleting the account."""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import current_app, flash, redirect, render_template, send_file, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, logout_user
+
+from lms import learner_files, offline, reflections
+from lms.accounts import credentials
+from lms.db import get_session, now_utc
+from lms.learner.forms import DeleteAccountForm, DeleteFileForm
+from lms.learner.views import bp, data_dir
+from lms.models import Role
+
+
+@bp.get("/my-work")
+@login_required
+def my_work():
+    db = get_session()
+    return render_template(
+        "learner/my_work.html",
+        items=reflections.my_work(db, current_user),
+        loose=learner_files.unattached(db, current_user),
+        used=learner_files.used_bytes(db, current_user),
+        quota=current_app.config["LMS_LEARNER_QUOTA_BYTES"],
+        delete_form=DeleteFileForm(),
+    )
+
+
+@bp.get("/my-work/export")
+@login_required
+def export_work():
+    out = tempfile.TemporaryFile(prefix="lms-work-")  # noqa: SIM115  (send_file closes it)
+    try:
+        offline.write_work_zip(
+            get_session(), current_user, out, data_dir=data_dir(), render=render_template
+        )
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    name = f"my-work-{now_utc():%Y-%m-%d}.zip"
+    return send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    is_admin = current_user.role == Role.ADMIN
+    if not is_admin and form.validate_on_submit():
+        if not credentials.check_password(current_user, form.password.data):
+            form.password.errors.append(gettext("That is not your password."))
+        else:
+            db = get_session()
+            folder = learner_files.erase_account(db, current_user, data_dir())
+            db.commit()
+            learner_files.remove_paths([folder])
+            logout_user()
+            session.clear()
+            flash(gettext("Your account and everything in it are deleted. Take care."))
+            return redirect(url_for("learner.home"))
+    return render_template("learner/delete_account.html", form=form, is_admin=is_admin)

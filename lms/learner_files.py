@@ -1,0 +1,193 @@
+"""Learner files: what a learner attaches to an answer, stored per learner outside any web root.
+
+A file lives at ``learner-files/<user id>/<public id>`` under the data dir: a path made
+of an integer and a random token, never of a name the learner gave. It is accepted
+only when its type, judged by its content, is on the allowlist of ``lms.filetypes``,
+it is not larger than the per-file limit, and the learner's files together stay
+within their quota.
+
+Files are written before the transaction that records them commits; the view removes
+them again if that commit fails (``remove_paths``). Deleting works the other way
+round: the rows go in the transaction, the files once it has committed.
+
+The functions take the session and the user, flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from lms import audit, filetypes
+
+# Credentials' own key rule, so the rows found are exactly the ones sign-in writes.
+from lms.accounts.throttle import account_key
+from lms.models import Invitation, LearnerFile, LoginThrottle, Reflection, User, new_token
+from lms.storage import TooLargeError, write_atomic
+
+FOLDER = "learner-files"
+MAX_NAME_CHARS = 200
+
+
+class FileTooLargeError(ValueError):
+    """The file is larger than the per-file limit; nothing was kept."""
+
+    def __init__(self, filename: str, limit: int) -> None:
+        super().__init__(f"{filename!r} is larger than {limit} bytes")
+        self.filename = filename
+        self.limit = limit
+
+
+class QuotaExceededError(ValueError):
+    """The learner's files would exceed their quota; nothing was kept."""
+
+    def __init__(self, filename: str, used: int, quota: int) -> None:
+        super().__init__(f"{filename!r} does not fit: {used} of {quota} bytes used")
+        self.filename = filename
+        self.used = used
+        self.quota = quota
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large one file may be, and all of one learner's files together (bytes)."""
+
+    max_bytes: int
+    quota_bytes: int
+
+
+def user_folder(data_dir: str | Path, user_id: int) -> Path:
+    """The folder of one learner's files."""
+    return Path(data_dir) / FOLDER / str(int(user_id))
+
+
+def file_path(data_dir: str | Path, learner_file: LearnerFile) -> Path:
+    """Where a learner file's bytes are (built from ids only)."""
+    return user_folder(data_dir, learner_file.user_id) / learner_file.public_id
+
+
+def clean_filename(filename: str | None) -> str:
+    """A file name fit to show and to offer for download: no folders, no control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C"
+    ).strip(" .")
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, extension = name.rpartition(".")
+        keep = MAX_NAME_CHARS - len(extension) - 1
+        name = (
+            f"{stem[:keep]}.{extension}"
+            if dot and 0 < len(extension) < 16
+            else name[:MAX_NAME_CHARS]
+        )
+    return name or "file"
+
+
+def used_bytes(session: Session, user: User) -> int:
+    """The total size of the learner's files."""
+    return session.scalar(
+        select(func.coalesce(func.sum(LearnerFile.size), 0)).where(LearnerFile.user_id == user.id)
+    )
+
+
+def unattached(session: Session, user: User) -> list[LearnerFile]:
+    """The learner's files that belong to no answer (their answer was removed)."""
+    return list(
+        session.scalars(
+            select(LearnerFile)
+            .where(LearnerFile.user_id == user.id, LearnerFile.reflection_id.is_(None))
+            .order_by(LearnerFile.created_at, LearnerFile.id)
+        )
+    )
+
+
+def add_file(
+    session: Session,
+    user: User,
+    reflection: Reflection,
+    source: BinaryIO,
+    filename: str | None,
+    *,
+    data_dir: str | Path,
+    limits: Limits,
+) -> LearnerFile:
+    """Store an uploaded file and attach it to the learner's reflection.
+
+    Raises FileTooLargeError, QuotaExceededError or filetypes.UnsupportedFileError
+    (with a message for the learner); in every case nothing is left on disk.
+    """
+    if reflection.user_id != user.id:
+        raise ValueError("a learner attaches files to their own reflections only")
+    name = clean_filename(filename)
+    # Serialise a learner's uploads on PostgreSQL so two at once cannot both fit the quota.
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    used = used_bytes(session, user)
+    room = limits.quota_bytes - used
+    if room <= 0:
+        raise QuotaExceededError(name, used, limits.quota_bytes)
+    learner_file = LearnerFile(
+        public_id=new_token(), user_id=user.id, reflection_id=reflection.id, filename=name
+    )
+    path = file_path(data_dir, learner_file)
+    try:
+        sha256, size = write_atomic(path, source, max_bytes=min(limits.max_bytes, room))
+    except TooLargeError:
+        if room < limits.max_bytes:
+            raise QuotaExceededError(name, used, limits.quota_bytes) from None
+        raise FileTooLargeError(name, limits.max_bytes) from None
+    try:
+        file_type = filetypes.detect(path, name, filetypes.LEARNER_FILE_TYPES)
+        learner_file.content_type = file_type.content_type
+        learner_file.size = size
+        learner_file.sha256 = sha256
+        session.add(learner_file)
+        session.flush()
+    except BaseException:
+        remove_paths([path])
+        raise
+    return learner_file
+
+
+def delete_file(session: Session, learner_file: LearnerFile, data_dir: str | Path) -> Path:
+    """Forget the file; returns its path, to remove once the transaction has committed."""
+    path = file_path(data_dir, learner_file)
+    session.delete(learner_file)
+    session.flush()
+    return path
+
+
+def remove_paths(paths: Iterable[Path]) -> None:
+    """Remove files or folders of learner files (missing ones are fine)."""
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def erase_account(session: Session, user: User, data_dir: str | Path) -> Path:
+    """Delete the account and everything that is the learner's; returns their files' folder.
+
+    The database removes (ON DELETE CASCADE) their enrollments, progress, downloads,
+    reflections with every revision and the feedback and replies on them, their file
+    records, memberships and the replies they wrote; their sign-in throttling rows and
+    the invitations sent to their email go too. Rows that others wrote keep existing
+    without naming them (SET NULL). The audit log records that account number N was
+    deleted, without name or email. Remove the returned folder after the commit.
+    """
+    # Kept for admins: that an account was deleted, and when; not whose it was.
+    audit.record(session, None, "account.deleted", user)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    session.execute(delete(Invitation).where(Invitation.email == user.email))
+    session.execute(delete(User).where(User.id == user.id))
+    session.flush()
+    return user_folder(data_dir, user.id)

@@ -1,0 +1,394 @@
+"""A learner's way through a module: enrollment, lesson states, opening and completing lessons.
+
+A lesson's state comes from the learner's ``LessonProgress`` row and, in a linear
+module, from the lesson before it: a lesson is locked until the one before it is
+complete. A lesson the learner has already opened is never locked again, so that a
+new version of a module that inserts a lesson does not shut them out of where they
+were. Module progress is complete lessons over current (not archived) lessons.
+
+The functions take the session and the user, flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.db import now_utc
+from lms.models import (
+    Attachment,
+    AttachmentDownload,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Module,
+    ProgressStatus,
+    Prompt,
+    Reflection,
+    Sequence,
+    User,
+)
+
+
+class LessonState(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    LOCKED = "locked"
+
+
+class LessonLockedError(Exception):
+    """The lesson is locked: the lesson before it is not complete yet."""
+
+    def __init__(self, blocking: OutlineEntry) -> None:
+        super().__init__(f"complete lesson {blocking.slug!r} first")
+        self.blocking = blocking
+
+
+class NotOpenedError(Exception):
+    """The learner has not opened the lesson (it may be locked), so it cannot be completed."""
+
+
+class MissingAnswersError(Exception):
+    """Required prompts of the lesson have no submitted answer yet."""
+
+    def __init__(self, prompts: list[Prompt]) -> None:
+        super().__init__(", ".join(p.key for p in prompts))
+        self.prompts = prompts
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One current lesson of a module as a learner sees it in the outline."""
+
+    lesson_id: int
+    slug: str
+    title: str
+    position: int
+    minutes: int
+    state: LessonState
+
+    @property
+    def locked(self) -> bool:
+        return self.state == LessonState.LOCKED
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The current lessons of a module, in order, with one learner's state of each."""
+
+    entries: list[OutlineEntry]
+
+    @property
+    def total(self) -> int:
+        return len(self.entries)
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for e in self.entries if e.state == LessonState.COMPLETE)
+
+    @property
+    def percent(self) -> int:
+        return percent(self.complete, self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.total > 0 and self.complete == self.total
+
+    def index(self, lesson_id: int) -> int | None:
+        """The position of the lesson in the outline (0-based), or None if it is not current."""
+        return next((i for i, e in enumerate(self.entries) if e.lesson_id == lesson_id), None)
+
+    def neighbours(self, lesson_id: int) -> tuple[OutlineEntry | None, OutlineEntry | None]:
+        """The lessons before and after this one, if any."""
+        i = self.index(lesson_id)
+        if i is None:
+            return None, None
+        before = self.entries[i - 1] if i > 0 else None
+        after = self.entries[i + 1] if i + 1 < len(self.entries) else None
+        return before, after
+
+    def resume(self, last_lesson_id: int | None) -> OutlineEntry | None:
+        """Where "Continue" goes: the last lesson opened, or, once that one is complete,
+        the next lesson left to do; the first lesson left to do when none was opened."""
+        open_ = [
+            e for e in self.entries if e.state in (LessonState.IN_PROGRESS, LessonState.NOT_STARTED)
+        ]
+        i = self.index(last_lesson_id) if last_lesson_id is not None else None
+        if i is None:
+            return open_[0] if open_ else (self.entries[0] if self.entries else None)
+        last = self.entries[i]
+        if last.state != LessonState.COMPLETE:
+            return last
+        after = [e for e in open_ if e.position > last.position]
+        return after[0] if after else (open_[0] if open_ else last)
+
+    def with_opened(self, lesson_id: int) -> Outline:
+        """The outline once this lesson is opened: a lesson not started is now in progress."""
+        return Outline(
+            [
+                OutlineEntry(
+                    e.lesson_id, e.slug, e.title, e.position, e.minutes, LessonState.IN_PROGRESS
+                )
+                if e.lesson_id == lesson_id and e.state == LessonState.NOT_STARTED
+                else e
+                for e in self.entries
+            ]
+        )
+
+
+def percent(done: int, total: int) -> int:
+    """A whole percentage, never 100 before everything is done."""
+    if total <= 0:
+        return 0
+    value = round(100 * done / total)
+    return 99 if value == 100 and done < total else value
+
+
+def build_outline(
+    rows: Iterable[tuple[int, str, str, int, int, ProgressStatus | None]], sequence: Sequence
+) -> Outline:
+    """The outline from (id, slug, title, position, minutes, progress status) rows in order."""
+    entries = []
+    previous_complete = True
+    for lesson_id, slug, title, position, minutes, status in rows:
+        if status == ProgressStatus.COMPLETE:
+            state = LessonState.COMPLETE
+        elif status == ProgressStatus.IN_PROGRESS:
+            state = LessonState.IN_PROGRESS
+        elif sequence == Sequence.LINEAR and not previous_complete:
+            state = LessonState.LOCKED
+        else:
+            state = LessonState.NOT_STARTED
+        entries.append(OutlineEntry(lesson_id, slug, title, position, minutes, state))
+        previous_complete = state == LessonState.COMPLETE
+    return Outline(entries)
+
+
+def outline(session: Session, user: User, module: Module) -> Outline:
+    """The learner's outline of the module's current lessons, in one query."""
+    rows = session.execute(
+        select(
+            Lesson.id,
+            Lesson.slug,
+            Lesson.title,
+            Lesson.position,
+            Lesson.minutes,
+            LessonProgress.status,
+        )
+        .outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
+        )
+        .where(Lesson.module_id == module.id, Lesson.archived_at.is_(None))
+        .order_by(Lesson.position, Lesson.id)
+    )
+    return build_outline(rows, module.sequence)
+
+
+def ensure_unlocked(outline_: Outline, lesson: Lesson) -> OutlineEntry:
+    """The lesson's outline entry; raises LessonLockedError naming the lesson to finish first."""
+    i = outline_.index(lesson.id)
+    if i is None:
+        raise LookupError(f"lesson {lesson.id} is not a current lesson")
+    if outline_.entries[i].locked:
+        blocking = next(
+            e for e in reversed(outline_.entries[:i]) if e.state != LessonState.COMPLETE
+        )
+        raise LessonLockedError(blocking)
+    return outline_.entries[i]
+
+
+def find_enrollment(session: Session, user: User, module: Module) -> Enrollment | None:
+    """The learner's enrollment in the module, if any."""
+    return session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.module_id == module.id)
+    )
+
+
+def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bool]:
+    """Enroll the learner (once); returns the enrollment and whether it is new."""
+    existing = find_enrollment(session, user, module)
+    if existing is not None:
+        return existing, False
+    enrollment = Enrollment(user_id=user.id, module_id=module.id)
+    try:
+        # A double click in two tabs: the second insert loses, quietly.
+        with session.begin_nested():
+            session.add(enrollment)
+    except IntegrityError:
+        return find_enrollment(session, user, module), False
+    return enrollment, True
+
+
+def _upsert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert
+
+
+def open_lesson(
+    session: Session, user: User, lesson: Lesson, enrollment: Enrollment, outline_: Outline
+) -> None:
+    """Record that the learner opened the lesson: in progress (if new), visited now.
+
+    Raises LessonLockedError for a locked lesson. Costs one statement, two when the
+    learner comes from another lesson; reads nothing, so a GET view may call it right
+    after ``lms.db.begin_write``.
+    """
+    ensure_unlocked(outline_, lesson)
+    now = now_utc()
+    insert = _upsert(session)(LessonProgress).values(
+        user_id=user.id,
+        lesson_id=lesson.id,
+        status=ProgressStatus.IN_PROGRESS,
+        first_opened_at=now,
+        last_visited_at=now,
+    )
+    # A lesson opened again keeps its status and first opening; two tabs cannot collide.
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[LessonProgress.user_id, LessonProgress.lesson_id],
+            set_={"last_visited_at": now},
+        )
+    )
+    if enrollment.last_lesson_id != lesson.id:
+        enrollment.last_lesson_id = lesson.id
+        session.flush()
+
+
+def missing_answers(session: Session, user: User, lesson: Lesson) -> list[Prompt]:
+    """The lesson's current required prompts that the learner has not submitted an answer to."""
+    submitted = exists().where(
+        Reflection.prompt_id == Prompt.id,
+        Reflection.user_id == user.id,
+        Reflection.submitted_at.is_not(None),
+    )
+    return list(
+        session.scalars(
+            select(Prompt)
+            .where(
+                Prompt.lesson_id == lesson.id,
+                Prompt.archived_at.is_(None),
+                Prompt.required.is_(True),
+                ~submitted,
+            )
+            .order_by(Prompt.position, Prompt.id)
+        )
+    )
+
+
+def module_progress(session: Session, user: User, module: Module) -> tuple[int, int]:
+    """(complete lessons, current lessons) of the module for the learner."""
+    done, total = session.execute(
+        select(
+            func.count(LessonProgress.id),
+            func.count(Lesson.id),
+        )
+        .select_from(Lesson)
+        .outerjoin(
+            LessonProgress,
+            and_(
+                LessonProgress.lesson_id == Lesson.id,
+                LessonProgress.user_id == user.id,
+                LessonProgress.status == ProgressStatus.COMPLETE,
+            ),
+        )
+        .where(Lesson.module_id == module.id, Lesson.archived_at.is_(None))
+    ).one()
+    return done, total
+
+
+def complete_lesson(session: Session, user: User, lesson: Lesson, enrollment: Enrollment) -> bool:
+    """Mark the lesson complete; returns True when this finished the whole module.
+
+    Raises NotOpenedError when the learner never opened it (a locked lesson cannot
+    have been), and MissingAnswersError naming the required prompts without a
+    submitted answer.
+    """
+    progress = session.scalar(
+        select(LessonProgress).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id
+        )
+    )
+    if progress is None:
+        raise NotOpenedError(lesson.slug)
+    missing = missing_answers(session, user, lesson)
+    if missing:
+        raise MissingAnswersError(missing)
+    now = now_utc()
+    if progress.status != ProgressStatus.COMPLETE:
+        progress.status = ProgressStatus.COMPLETE
+        progress.completed_at = now
+    progress.last_visited_at = now
+    session.flush()
+    done, total = module_progress(session, user, lesson.module)
+    if total and done == total and enrollment.completed_at is None:
+        enrollment.completed_at = now
+        session.flush()
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class EnrolledModule:
+    """One line of "My learning": the enrollment, its module and how far the learner is."""
+
+    enrollment: Enrollment
+    module: Module
+    complete: int
+
+    @property
+    def total(self) -> int:
+        return self.module.lesson_count
+
+    @property
+    def percent(self) -> int:
+        return percent(min(self.complete, self.total), self.total)
+
+
+def my_learning(session: Session, user: User) -> list[EnrolledModule]:
+    """Every module the learner is enrolled in with their progress, in one query."""
+    complete = (
+        select(func.count(LessonProgress.id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(
+            LessonProgress.user_id == Enrollment.user_id,
+            LessonProgress.status == ProgressStatus.COMPLETE,
+            Lesson.module_id == Enrollment.module_id,
+            Lesson.archived_at.is_(None),
+        )
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    finished_last = case((Enrollment.completed_at.is_(None), 0), else_=1)
+    rows = session.execute(
+        select(Enrollment, Module, complete)
+        .join(Module, Module.id == Enrollment.module_id)
+        .where(Enrollment.user_id == user.id)
+        .order_by(finished_last, Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    )
+    return [EnrolledModule(enrollment, module, done) for enrollment, module, done in rows]
+
+
+def record_download(session: Session, user: User, attachment: Attachment) -> None:
+    """Count a download of the attachment in the learner's progress (one statement)."""
+    now = now_utc()
+    insert = _upsert(session)(AttachmentDownload).values(
+        user_id=user.id,
+        attachment_id=attachment.id,
+        first_downloaded_at=now,
+        last_downloaded_at=now,
+        count=1,
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[AttachmentDownload.user_id, AttachmentDownload.attachment_id],
+            set_={"last_downloaded_at": now, "count": AttachmentDownload.count + 1},
+        )
+    )

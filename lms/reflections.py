@@ -1,0 +1,308 @@
+"""Reflections that are never lost: drafts, submissions, revisions and conflict detection.
+
+Every save that changes the text adds a ``ReflectionRevision``; nothing is ever
+overwritten. A save names the revision it was based on: when another tab or device
+saved a newer one in between, the save is refused with ``ConflictError``, which
+carries both texts so that the learner can see them side by side and keep both.
+
+The check is one conditional UPDATE (``... WHERE revision_count = based_on``), so two
+saves racing on PostgreSQL cannot both win, and on SQLite the write transaction
+serialises them anyway.
+
+The functions take the session and the user, flush, and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import EllipsisType
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from lms.db import now_utc
+from lms.models import (
+    LearnerFile,
+    Lesson,
+    Module,
+    Prompt,
+    Reflection,
+    ReflectionRevision,
+    ReflectionState,
+    ReviewState,
+    User,
+)
+
+MAX_ANSWER_CHARS = 100_000
+
+
+class ConflictError(Exception):
+    """The save was based on an older revision: ``reflection`` holds the newer text."""
+
+    def __init__(self, reflection: Reflection, body: str, based_on: int) -> None:
+        super().__init__(
+            f"based on revision {based_on}, but revision {reflection.revision_count} is newer"
+        )
+        self.reflection = reflection
+        self.body = body
+        self.based_on = based_on
+
+
+class EmptyAnswerError(ValueError):
+    """An empty answer cannot be submitted."""
+
+
+@dataclass
+class Answer:
+    """A prompt of a lesson with the learner's reflection on it (if any) and its files."""
+
+    prompt: Prompt
+    reflection: Reflection | None
+    files: list[LearnerFile] = field(default_factory=list)
+
+    @property
+    def revision(self) -> int:
+        return self.reflection.revision_count if self.reflection else 0
+
+    @property
+    def body(self) -> str:
+        return self.reflection.current_body if self.reflection else ""
+
+    @property
+    def submitted(self) -> bool:
+        return self.reflection is not None and self.reflection.submitted_at is not None
+
+
+def answers_for_lesson(session: Session, user: User, lesson: Lesson) -> list[Answer]:
+    """The lesson's current prompts in order, with the learner's answers and files (one query)."""
+    rows = session.execute(
+        select(Prompt, Reflection, LearnerFile)
+        .outerjoin(
+            Reflection, and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == user.id)
+        )
+        .outerjoin(
+            LearnerFile,
+            and_(LearnerFile.reflection_id == Reflection.id, LearnerFile.user_id == user.id),
+        )
+        .where(Prompt.lesson_id == lesson.id, Prompt.archived_at.is_(None))
+        .order_by(Prompt.position, Prompt.id, LearnerFile.created_at, LearnerFile.id)
+    )
+    answers: dict[int, Answer] = {}
+    for prompt, reflection, learner_file in rows:
+        answer = answers.setdefault(prompt.id, Answer(prompt, reflection))
+        if learner_file is not None:
+            answer.files.append(learner_file)
+    return list(answers.values())
+
+
+def find_reflection(session: Session, user: User, prompt: Prompt) -> Reflection | None:
+    """The learner's reflection on the prompt, if they ever saved one."""
+    return session.scalar(
+        select(Reflection).where(Reflection.user_id == user.id, Reflection.prompt_id == prompt.id)
+    )
+
+
+def ensure_reflection(
+    session: Session, user: User, prompt: Prompt, reflection: Reflection | None = None
+) -> Reflection:
+    """The learner's reflection on the prompt, created empty (no revision) if there is none."""
+    if reflection is not None:
+        return reflection
+    existing = find_reflection(session, user, prompt)
+    if existing is not None:
+        return existing
+    created = Reflection(user_id=user.id, prompt_id=prompt.id, revision_count=0, current_body="")
+    try:
+        with session.begin_nested():
+            session.add(created)
+    except IntegrityError:
+        # Another request created it at the same moment: use theirs.
+        return find_reflection(session, user, prompt)
+    return created
+
+
+def save_draft(
+    session: Session,
+    user: User,
+    prompt: Prompt,
+    body: str,
+    *,
+    based_on: int,
+    reflection: Reflection | None | EllipsisType = ...,
+) -> Reflection:
+    """Save the text as a new draft revision; an unchanged text adds nothing.
+
+    ``based_on`` is the revision number the learner's page showed; ``reflection`` is
+    their reflection on the prompt if the caller already loaded it (None: they have
+    none; left out: it is looked up). Raises ConflictError when a newer revision was
+    saved in between.
+    """
+    return _save(session, user, prompt, body, based_on, reflection, submitted=False)
+
+
+def submit(
+    session: Session,
+    user: User,
+    prompt: Prompt,
+    body: str,
+    *,
+    based_on: int,
+    reflection: Reflection | None | EllipsisType = ...,
+) -> Reflection:
+    """Save the text as a submitted (final) revision; it can be edited and submitted again.
+
+    Raises EmptyAnswerError for an empty text, ConflictError as ``save_draft`` does.
+    """
+    if not body.strip():
+        raise EmptyAnswerError(prompt.key)
+    return _save(session, user, prompt, body, based_on, reflection, submitted=True)
+
+
+def _save(
+    session: Session,
+    user: User,
+    prompt: Prompt,
+    body: str,
+    based_on: int,
+    reflection: Reflection | None | EllipsisType,
+    *,
+    submitted: bool,
+) -> Reflection:
+    if len(body) > MAX_ANSWER_CHARS:
+        raise ValueError(f"an answer has at most {MAX_ANSWER_CHARS} characters")
+    if reflection is ...:
+        reflection = find_reflection(session, user, prompt)
+    if reflection is not None and (
+        reflection.user_id != user.id or reflection.prompt_id != prompt.id
+    ):
+        raise ValueError("the reflection is not this learner's answer to this prompt")
+    now = now_utc()
+    state = ReflectionState.SUBMITTED if submitted else ReflectionState.DRAFT
+    if reflection is None:
+        created = _create(session, user, prompt, body, based_on, submitted, now)
+        if created is not None:
+            return created
+        reflection = find_reflection(session, user, prompt)
+    if body == reflection.current_body:
+        # The same text cannot lose anything, whatever it was based on; and there is
+        # nothing new to record unless it is a draft being submitted.
+        if not submitted or reflection.state == ReflectionState.SUBMITTED:
+            return reflection
+        based_on = reflection.revision_count
+    if based_on != reflection.revision_count:
+        raise ConflictError(reflection, body, based_on)
+    number = reflection.revision_count + 1
+    values = {
+        "revision_count": number,
+        "current_body": body,
+        "state": state,
+        "updated_at": now,
+    }
+    if submitted:
+        values |= {"submitted_at": now, "review_state": ReviewState.NEW}
+    result = session.execute(
+        update(Reflection)
+        .where(Reflection.id == reflection.id, Reflection.revision_count == based_on)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(reflection)
+        raise ConflictError(reflection, body, based_on)
+    for name, value in values.items():
+        set_committed_value(reflection, name, value)
+    _add_revision(session, reflection, number, body, submitted, prompt, now)
+    return reflection
+
+
+def _create(
+    session: Session,
+    user: User,
+    prompt: Prompt,
+    body: str,
+    based_on: int,
+    submitted: bool,
+    now,
+) -> Reflection | None:
+    """The first revision of a new reflection, or None if another request created it first."""
+    if not body and not submitted:
+        # Nothing typed yet: an empty reflection, no revision.
+        return ensure_reflection(session, user, prompt, None)
+    reflection = Reflection(
+        user_id=user.id,
+        prompt_id=prompt.id,
+        revision_count=1,
+        current_body=body,
+        state=ReflectionState.SUBMITTED if submitted else ReflectionState.DRAFT,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now if submitted else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(reflection)
+    except IntegrityError:
+        return None
+    _add_revision(session, reflection, 1, body, submitted, prompt, now)
+    return reflection
+
+
+def _add_revision(session, reflection, number, body, submitted, prompt, now) -> None:
+    session.add(
+        ReflectionRevision(
+            reflection_id=reflection.id,
+            number=number,
+            body=body,
+            submitted=submitted,
+            prompt_text=prompt.text,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def revisions(session: Session, reflection: Reflection) -> list[ReflectionRevision]:
+    """Every revision of the reflection, newest first."""
+    return list(
+        session.scalars(
+            select(ReflectionRevision)
+            .where(ReflectionRevision.reflection_id == reflection.id)
+            .order_by(ReflectionRevision.number.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One answer on "My work": the reflection with its prompt, lesson and module loaded."""
+
+    reflection: Reflection
+    prompt: Prompt
+    lesson: Lesson
+    module: Module
+    files: list[LearnerFile]
+
+
+def my_work(session: Session, user: User) -> list[WorkItem]:
+    """Every reflection of the learner with its context and files, in two queries."""
+    rows = session.execute(
+        select(Reflection, Prompt, Lesson, Module)
+        .join(Prompt, Prompt.id == Reflection.prompt_id)
+        .join(Lesson, Lesson.id == Prompt.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Reflection.user_id == user.id)
+        .order_by(Module.title, Module.id, Lesson.position, Lesson.id, Prompt.position, Prompt.id)
+    ).all()
+    files: dict[int | None, list[LearnerFile]] = {}
+    for learner_file in session.scalars(
+        select(LearnerFile)
+        .where(LearnerFile.user_id == user.id)
+        .order_by(LearnerFile.created_at, LearnerFile.id)
+    ):
+        files.setdefault(learner_file.reflection_id, []).append(learner_file)
+    return [
+        WorkItem(reflection, prompt, lesson, module, files.get(reflection.id, []))
+        for reflection, prompt, lesson, module in rows
+    ]

@@ -1,0 +1,306 @@
+/* Answers that are never lost: autosave while typing, save on leaving, a copy on this device.
+
+   Each form with data-autosave holds one answer: a textarea and a hidden input
+   "...-revision" with the revision its text is based on. While the learner types,
+   the text is kept in localStorage and sent a few seconds after the last change,
+   one request at a time, with the CSRF token in an X-CSRFToken header. The server
+   answers with the new revision, or 409 when another tab or device saved a newer
+   one: the form is then sent the ordinary way and the server's conflict page shows
+   both texts. Unsaved text goes out with fetch keepalive when the page is hidden or
+   left. The copy on this device is dropped once the server has the text.
+   Without this script the same form works with its Save button.
+*/
+(function () {
+  "use strict";
+
+  var DELAY_MS = 3000; // after the last keystroke
+  var MAX_WAIT_MS = 15000; // while typing on and on, save at least this often
+  var RETRY_MS = 10000; // after a failure
+  var SLOW_MS = 1000; // say "Saving…" only when it takes this long
+  var KEEPALIVE_MAX_CHARS = 60000; // browsers cap keepalive bodies at 64 KB
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function load(key) {
+    try {
+      var raw = window.localStorage.getItem(key);
+      return raw ? JSON.parse(raw) : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function store(key, value) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (error) {
+      /* Private mode or a full disk: the server's copy is all there is. */
+    }
+  }
+
+  function forget(key) {
+    try {
+      window.localStorage.removeItem(key);
+    } catch (error) {
+      /* nothing to forget */
+    }
+  }
+
+  function contains(haystack, needle) {
+    var trimmed = needle.trim();
+    return trimmed === "" || haystack.indexOf(trimmed) !== -1;
+  }
+
+  function Answer(form) {
+    this.form = form;
+    this.textarea = form.querySelector("textarea");
+    this.revision = form.querySelector('input[name$="-revision"]');
+    this.status = form.querySelector("[data-save-status]");
+    this.key = "lms-answer:" + form.getAttribute("data-key");
+    this.saved = this.textarea.value; // the text the server has
+    this.inflight = null; // the text being sent
+    this.timer = null;
+    this.since = 0; // when the oldest unsaved change was typed
+    this.stopped = false; // a conflict, or the form itself is being sent
+    this.pendingSend = false; // the learner pressed Save or Submit during a save
+    this.pendingSubmitter = null;
+  }
+
+  Answer.prototype.say = function (text) {
+    if (this.status.textContent !== text) {
+      this.status.textContent = text;
+    }
+  };
+
+  Answer.prototype.message = function (name) {
+    return this.form.getAttribute("data-msg-" + name) || "";
+  };
+
+  Answer.prototype.keep = function (extra) {
+    var copy = { body: this.textarea.value, base: Number(this.revision.value), at: Date.now() };
+    if (extra) {
+      for (var name in extra) {
+        copy[name] = extra[name];
+      }
+    }
+    store(this.key, copy);
+  };
+
+  Answer.prototype.payload = function (body, base) {
+    var data = new URLSearchParams(new FormData(this.form));
+    data.set(this.textarea.name, body);
+    data.set(this.revision.name, String(base));
+    return data;
+  };
+
+  Answer.prototype.schedule = function (delay) {
+    var self = this;
+    if (this.stopped) {
+      return;
+    }
+    var wait = delay === undefined ? DELAY_MS : delay;
+    if (this.since && delay === undefined) {
+      wait = Math.max(0, Math.min(wait, this.since + MAX_WAIT_MS - Date.now()));
+    }
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(function () {
+      self.timer = null;
+      self.save(false);
+    }, wait);
+  };
+
+  Answer.prototype.send = function (body, base, keepalive) {
+    return window.fetch(this.form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: keepalive,
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: this.payload(body, base),
+    });
+  };
+
+  Answer.prototype.save = function (leaving) {
+    var self = this;
+    var body = this.textarea.value;
+    if (this.stopped || body === this.saved) {
+      return;
+    }
+    var keepalive = leaving && body.length <= KEEPALIVE_MAX_CHARS;
+    if (this.inflight !== null) {
+      if (leaving && keepalive) {
+        // The page may be gone before the save in flight answers: this one is based
+        // on the revision that save will make (refused, and kept here, if it fails).
+        this.send(body, Number(this.revision.value) + 1, true).catch(function () {});
+      }
+      return;
+    }
+    this.inflight = body;
+    var slow = window.setTimeout(function () {
+      self.say(self.message("saving"));
+    }, SLOW_MS);
+    this.send(body, Number(this.revision.value), keepalive)
+      .then(function (response) {
+        return response.json().then(
+          function (data) {
+            return { status: response.status, data: data };
+          },
+          function () {
+            return { status: response.status, data: null };
+          }
+        );
+      })
+      .then(
+        function (result) {
+          self.answered(body, result.status, result.data);
+        },
+        function () {
+          self.say(self.message("offline"));
+          self.schedule(RETRY_MS);
+        }
+      )
+      .then(function () {
+        window.clearTimeout(slow);
+        self.inflight = null;
+        if (self.pendingSend) {
+          self.sendForm(self.pendingSubmitter);
+        }
+      });
+  };
+
+  Answer.prototype.answered = function (body, status, data) {
+    if (status === 200 && data && typeof data.revision === "number") {
+      this.revision.value = String(data.revision);
+      this.saved = body;
+      this.say(data.message);
+      if (this.textarea.value === body) {
+        this.since = 0;
+        forget(this.key);
+      } else {
+        this.schedule();
+      }
+    } else if (status === 409 && data && data.conflict) {
+      // Another tab or device saved a newer text. Keep ours here, and let the
+      // server's conflict page show both texts side by side.
+      this.stopped = true;
+      window.clearTimeout(this.timer);
+      this.keep({ conflict: true });
+      this.say(data.message);
+      this.form.submit();
+    } else if (status >= 500) {
+      this.say(this.message("offline"));
+      this.schedule(RETRY_MS);
+    } else {
+      this.say((data && data.error) || this.message("failed"));
+    }
+  };
+
+  Answer.prototype.sendForm = function (submitter) {
+    this.pendingSend = false;
+    this.pendingSubmitter = null;
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+    if (typeof this.form.requestSubmit === "function") {
+      this.form.requestSubmit(submitter);
+      return;
+    }
+    if (submitter && submitter.name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = submitter.name;
+      input.value = submitter.value;
+      this.form.appendChild(input);
+    }
+    this.form.submit();
+  };
+
+  Answer.prototype.restore = function () {
+    var copy = load(this.key);
+    if (!copy || typeof copy.body !== "string") {
+      return;
+    }
+    var server = this.textarea.value;
+    if (copy.body === server || (server.trim() !== "" && contains(server, copy.body))) {
+      forget(this.key);
+    } else if (copy.base === Number(this.revision.value) && !copy.conflict) {
+      // Typed here, never received, and nothing newer since: put it back and save it.
+      this.textarea.value = copy.body;
+      this.say(this.message("restored"));
+      this.since = Date.now();
+      this.schedule(0);
+    } else {
+      this.showDeviceCopy(copy.body);
+    }
+  };
+
+  Answer.prototype.showDeviceCopy = function (body) {
+    var self = this;
+    var box = this.form.querySelector("[data-device-copy]");
+    if (!box) {
+      return;
+    }
+    box.querySelector("textarea").value = body;
+    box.hidden = false;
+    box.querySelector("[data-device-copy-discard]").addEventListener("click", function () {
+      forget(self.key);
+      box.hidden = true;
+      self.textarea.focus();
+    });
+  };
+
+  Answer.prototype.start = function () {
+    var self = this;
+    this.restore();
+    this.textarea.addEventListener("input", function () {
+      if (!self.since) {
+        self.since = Date.now();
+      }
+      self.keep();
+      self.schedule();
+    });
+    this.form.addEventListener("submit", function (event) {
+      if (self.inflight !== null) {
+        // Wait for the save in flight, so the form is based on the revision it makes.
+        event.preventDefault();
+        self.pendingSend = true;
+        self.pendingSubmitter = event.submitter || null;
+        return;
+      }
+      self.stopped = true; // the form carries the text now
+      window.clearTimeout(self.timer);
+    });
+  };
+
+  var answers = [];
+  document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+    if (form.querySelector("textarea") && form.querySelector('input[name$="-revision"]')) {
+      var answer = new Answer(form);
+      answers.push(answer);
+      answer.start();
+    }
+  });
+
+  function saveAll(leaving) {
+    answers.forEach(function (answer) {
+      answer.save(leaving);
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      saveAll(true);
+    }
+  });
+  window.addEventListener("pagehide", function () {
+    saveAll(true);
+  });
+  window.addEventListener("online", function () {
+    saveAll(false);
+  });
+})();

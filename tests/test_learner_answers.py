@@ -1,0 +1,188 @@
+"""Answers through the web: autosave (JSON, CSRF header), the no-JS form, conflicts, history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from lms.db import database
+from lms.models import Prompt, Reflection, ReflectionRevision
+from tests.conftest import csrf_token
+from tests.factories import make_enrollment, make_module
+
+
+@pytest.fixture
+def setup(client, db, make_user, auth):
+    """A learner in lesson 1 of a module, and the prompt of that lesson."""
+    user = make_user()
+    auth.login(user.email)
+    module = make_module(db, lessons=2, prompts=[{"text": "What helps you rest?"}])
+    make_enrollment(db, user, module)
+    prompt = db.scalar(
+        select(Prompt).join(Prompt.lesson).where(Prompt.lesson.has(module_id=module.id, position=1))
+    )
+    db.commit()
+    lesson_url = f"/modules/{module.slug}/lessons/lesson-1"
+    client.get(lesson_url)
+    return user, module, prompt, lesson_url
+
+
+def _fields(prompt, body, revision, action=None):
+    data = {f"p{prompt.id}-body": body, f"p{prompt.id}-revision": str(revision)}
+    if action:
+        data[f"p{prompt.id}-{action}"] = "y"
+    return data
+
+
+def autosave(client, prompt, body, revision, token=None):
+    """What autosave.js sends: the form's fields, the token in a header, JSON wanted."""
+    return client.post(
+        f"/prompts/{prompt.id}/answer",
+        data=_fields(prompt, body, revision),
+        headers={
+            "X-CSRFToken": token or csrf_token(client),
+            "Accept": "application/json",
+        },
+    )
+
+
+def _bodies(db):
+    bodies = [
+        r.body for r in db.scalars(select(ReflectionRevision).order_by(ReflectionRevision.id))
+    ]
+    db.commit()
+    return bodies
+
+
+def test_autosave_answers_with_the_new_revision(client, db, setup):
+    _user, _module, prompt, _url = setup
+    token = csrf_token(client)
+    response = autosave(client, prompt, "Walking by the river", 0, token)
+    assert response.status_code == 200
+    assert response.json["revision"] == 1
+    assert response.json["state"] == "draft"
+    assert response.json["message"].startswith("Saved ")
+
+    response = autosave(client, prompt, "Walking by the river at dawn", 1, token)
+    assert response.json["revision"] == 2
+    assert _bodies(db) == ["Walking by the river", "Walking by the river at dawn"]
+
+
+def test_autosave_without_the_csrf_header_changes_nothing(client, db, setup):
+    _user, _module, prompt, _url = setup
+    response = client.post(
+        f"/prompts/{prompt.id}/answer",
+        data=_fields(prompt, "Sneaky", 0),
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert _bodies(db) == []
+
+
+def test_the_form_works_without_javascript(client, auth, db, setup):
+    _user, _module, prompt, url = setup
+    response = auth.post(f"/prompts/{prompt.id}/answer", _fields(prompt, "By hand", 0, "save"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{url}#prompt-{prompt.id}")
+    page = client.get(url).get_data(as_text=True)
+    assert "By hand</textarea>" in page
+    assert "Draft saved" in page
+
+    auth.post(f"/prompts/{prompt.id}/answer", _fields(prompt, "By hand, final", 1, "submit"))
+    page = client.get(url).get_data(as_text=True)
+    assert "Submitted" in page
+    reflection = db.scalar(select(Reflection))
+    assert reflection.state == "submitted"
+
+
+def test_submitting_an_empty_answer_keeps_the_page(client, auth, setup):
+    _user, _module, prompt, _url = setup
+    response = auth.post(f"/prompts/{prompt.id}/answer", _fields(prompt, "  ", 0, "submit"))
+    assert response.status_code == 400
+    assert "Write your answer before you submit it." in response.get_data(as_text=True)
+
+
+def test_a_stale_autosave_is_refused_with_409_and_the_newer_text(client, db, setup):
+    _user, _module, prompt, _url = setup
+    token = csrf_token(client)
+    autosave(client, prompt, "Tab one", 0, token)
+    autosave(client, prompt, "Tab one, more", 1, token)
+
+    response = autosave(client, prompt, "Tab two", 1, token)
+
+    assert response.status_code == 409
+    assert response.json["conflict"] is True
+    assert response.json["revision"] == 2
+    assert response.json["body"] == "Tab one, more"
+    assert _bodies(db) == ["Tab one", "Tab one, more"]
+
+
+def test_the_conflict_page_shows_both_texts_and_keeps_both(client, auth, db, setup):
+    _user, _module, prompt, _url = setup
+    autosave(client, prompt, "The newer text from my phone", 0)
+
+    response = auth.post(
+        f"/prompts/{prompt.id}/answer", _fields(prompt, "What I wrote on the laptop", 0, "save")
+    )
+
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Two versions of your answer" in page
+    assert "The newer text from my phone</textarea>" in page
+    assert "What I wrote on the laptop</textarea>" in page
+    assert f'name="p{prompt.id}-revision" type="hidden" value="1"' in page
+
+    response = auth.post(
+        f"/prompts/{prompt.id}/answer",
+        _fields(prompt, "What I wrote on the laptop", 1, "combine"),
+    )
+    assert response.status_code == 302
+    assert _bodies(db) == [
+        "The newer text from my phone",
+        "The newer text from my phone\n\nWhat I wrote on the laptop",
+    ]
+
+
+def test_earlier_versions_are_listed_and_rendered_safely(client, db, setup):
+    _user, _module, prompt, _url = setup
+    token = csrf_token(client)
+    autosave(client, prompt, "First *idea*", 0, token)
+    autosave(client, prompt, "Second <script>alert(1)</script> idea", 1, token)
+    page = client.get(f"/prompts/{prompt.id}/answer/revisions").get_data(as_text=True)
+    assert "Version 1" in page
+    assert "Version 2" in page
+    assert "<em>idea</em>" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_prompts_of_a_lesson_not_opened_take_no_answer(client, db, setup):
+    _user, module, _prompt, _url = setup
+    locked = db.scalar(
+        select(Prompt).join(Prompt.lesson).where(Prompt.lesson.has(module_id=module.id, position=2))
+    )
+    db.commit()
+    response = autosave(client, locked, "Ahead of time", 0)
+    assert response.status_code == 404
+    assert _bodies(db) == []
+
+
+def test_an_autosave_is_one_transaction_of_few_statements(app, client, count_queries, setup):
+    _user, _module, prompt, _url = setup
+    token = csrf_token(client)
+    autosave(client, prompt, "First", 0, token)
+    transactions = []
+
+    def began(connection):
+        transactions.append(connection)
+
+    engine = database(app).engine
+    event.listen(engine, "begin", began)
+    try:
+        with count_queries as q:
+            response = autosave(client, prompt, "Second", 1, token)
+    finally:
+        event.remove(engine, "begin", began)
+    assert response.status_code == 200
+    # The user, the prompt with the answer, the conditional UPDATE, the INSERT.
+    assert q.count == 4, q.statements
+    assert len(transactions) == 1
