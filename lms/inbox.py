@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms import audit
@@ -151,5 +151,48 @@ def set_review_state(
     reflection.reviewed_at = now_utc() if state != ReviewState.NEW else None
     audit.record(
         session, actor, "reflection.review_state", reflection, old=old.value, new=state.value
+    )
+    session.flush()
+
+
+# --- Feedback as the learner reads it (for the learner's pages) -------------------
+
+
+def feedback_for_learner(
+    session: Session, learner: User, reflection_ids: list[int]
+) -> dict[int, list[Feedback]]:
+    """Feedback on the learner's own reflections, by reflection id, oldest first (one query)."""
+    grouped: dict[int, list[Feedback]] = {}
+    if not reflection_ids:
+        return grouped
+    rows = session.scalars(
+        select(Feedback)
+        .join(Reflection, Reflection.id == Feedback.reflection_id)
+        .options(joinedload(Feedback.author))
+        .where(Reflection.user_id == learner.id, Feedback.reflection_id.in_(reflection_ids))
+        .order_by(Feedback.created_at, Feedback.id)
+    )
+    for feedback in rows:
+        grouped.setdefault(feedback.reflection_id, []).append(feedback)
+    return grouped
+
+
+def unread_feedback_count(session: Session, learner: User) -> int:
+    """How many pieces of feedback on the learner's answers they have not seen yet."""
+    return session.scalar(
+        select(func.count(Feedback.id))
+        .join(Reflection, Reflection.id == Feedback.reflection_id)
+        .where(Reflection.user_id == learner.id, Feedback.read_at.is_(None))
+    )
+
+
+def mark_feedback_read(session: Session, learner: User, reflection: Reflection) -> None:
+    """The learner has seen the feedback on their reflection."""
+    if reflection.user_id != learner.id:
+        raise ValueError("only the author of a reflection reads its feedback")
+    session.execute(
+        update(Feedback)
+        .where(Feedback.reflection_id == reflection.id, Feedback.read_at.is_(None))
+        .values(read_at=now_utc())
     )
     session.flush()
