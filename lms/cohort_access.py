@@ -164,7 +164,7 @@ def load_staff_reflection(session: Session, user: User, reflection_id: int) -> R
 
 
 def load_staff_learner(session: Session, user: User, cohort: Cohort, learner_id: int) -> User:
-    """A learner of a cohort the caller has already loaded with a check, else 404."""
+    """A learner of a cohort ``user`` runs, loaded with load_staff_cohort first, else 404."""
     return _or_404(
         session.scalar(
             select(User)

@@ -291,10 +291,16 @@ def add_members(
     return result
 
 
-def remove_member(session: Session, actor: User, cohort: Cohort, membership: Membership) -> None:
+def remove_member(session: Session, actor: User, cohort: Cohort, learner: User) -> None:
     """Take a learner out of a cohort; their work stays theirs; audited."""
-    audit.record(session, actor, "cohort.member_removed", cohort, user_id=membership.user_id)
-    session.execute(delete(Membership).where(Membership.id == membership.id))
+    session.execute(
+        delete(Membership).where(
+            Membership.cohort_id == cohort.id,
+            Membership.user_id == learner.id,
+            Membership.role == MembershipRole.LEARNER,
+        )
+    )
+    audit.record(session, actor, "cohort.member_removed", cohort, user_id=learner.id)
     session.flush()
 
 

@@ -44,6 +44,7 @@ STAFF_ROUTES = [
     ("GET", "/facilitate/cohorts/{cohort}/members/add"),
     ("POST", "/facilitate/cohorts/{cohort}/members/add"),
     ("POST", "/facilitate/cohorts/{cohort}/join-code"),
+    ("POST", "/facilitate/cohorts/{cohort}/members/{learner}/remove"),
     ("GET", "/facilitate/cohorts/{cohort}/sessions/new"),
     ("POST", "/facilitate/cohorts/{cohort}/sessions/new"),
     ("GET", "/facilitate/cohorts/{cohort}/sessions/{live}/edit"),

@@ -433,3 +433,16 @@ def test_live_session_notes_are_sanitised_markdown(cohort_with_staff, auth, clie
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "<strong>this</strong>" in page
     assert "<script>alert" not in page
+
+
+def test_facilitator_removes_a_learner_but_not_a_facilitator(cohort_with_staff, auth, db):
+    cohort, facilitator, learner = cohort_with_staff
+    auth.login(facilitator.email)
+    base = f"/facilitate/cohorts/{cohort.id}/members"
+    assert auth.post(f"{base}/{facilitator.id}/remove").status_code == 404
+    assert auth.post(f"{base}/{learner.id}/remove").status_code == 302
+    members = db.execute(select(Membership.user_id, Membership.role)).all()
+    assert members == [(facilitator.id, MembershipRole.FACILITATOR)]
+    assert db.scalar(
+        select(AuditEvent.details).where(AuditEvent.action == "cohort.member_removed")
+    ) == {"user_id": learner.id}

@@ -15,6 +15,7 @@ from lms.cohort_access import (
     load_live_session,
     load_peer_reply,
     load_staff_cohort,
+    load_staff_learner,
 )
 from lms.db import get_session
 from lms.facilitator.forms import AddMembersForm, ConfirmForm, LiveSessionForm
@@ -104,6 +105,21 @@ def add_members(cohort_id: int):
             )
             return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
     return render_template("facilitator/cohort_add_members.html", cohort=cohort, form=form)
+
+
+@bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
+def remove_member(cohort_id: int, user_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    learner = load_staff_learner(session, current_user, cohort, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cohorts.remove_member(session, current_user, cohort, learner)
+    session.commit()
+    flash(
+        gettext("%(name)s has left the cohort; their work stays theirs.", name=learner.display_name)
+    )
+    return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/join-code")
