@@ -7,7 +7,19 @@ from typing import Any
 
 from flask import Flask
 
-from lms import accounts, admin, cli, config, db, errors, extensions, facilitator, learner, security
+from lms import (
+    accounts,
+    admin,
+    cli,
+    config,
+    db,
+    errors,
+    extensions,
+    facilitator,
+    learner,
+    media,
+    security,
+)
 
 
 def create_app(
@@ -23,6 +35,7 @@ def create_app(
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(media.bp)  # first: /media/ is served by lms/media.py
     app.register_blueprint(learner.bp)
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(admin.bp)
