@@ -1,11 +1,15 @@
-"""An admin creates a cohort with a live session; a learner joins it by its code."""
+"""Cohort journeys: creating and joining a cohort; sharing, replying, feedback, the grid."""
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
+
 from playwright.sync_api import expect
 
-from lms.models import Role
-from tests.cohort_data import make_module
+from lms.models import LessonProgress, ProgressStatus, Role
+from tests.cohort_data import make_cohort, make_module, submit
 
 
 def _sign_in(page, email):
@@ -53,3 +57,59 @@ def test_admin_creates_a_cohort_and_a_learner_joins_by_code(page, make_user, db)
         "href", "https://meet.example.org/spring"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_share_reply_feedback_and_the_progress_export(page, make_user, db):
+    facilitator = make_user(Role.FACILITATOR, email="fac@example.org", name="Farah")
+    amina = make_user(email="amina@example.org", name="Amina")
+    bruno = make_user(email="bruno@example.org", name="Bruno")
+    module = make_module(db, "listening", lessons=3)
+    cohort = make_cohort(db, "Spring circle", [module], [facilitator], [amina, bruno])
+    first = module.lessons[0]
+    # The answer is submitted on the lesson page (another area); here it is arranged.
+    submit(db, amina, first.prompts[0], "Listening is an act of respect.")
+    db.add(LessonProgress(user_id=amina.id, lesson_id=first.id, status=ProgressStatus.COMPLETE))
+    db.commit()
+
+    _sign_in(page, "amina@example.org")
+    page.goto(f"/cohorts/{cohort.id}/gallery")
+    page.get_by_role("button", name="Share with the cohort").click()
+    expect(page.get_by_role("status")).to_contain_text("Your answer is shared")
+    expect(page.get_by_text("Listening is an act of respect.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, "bruno@example.org")
+    page.goto(f"/cohorts/{cohort.id}/gallery")
+    page.locator("summary", has_text="Reply").click()
+    page.get_by_label("Your reply").fill("Thank you, **Amina**.")
+    page.get_by_role("button", name="Reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Your reply is posted.")
+    expect(page.locator(".reply strong")).to_have_text("Amina")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, "fac@example.org")
+    page.goto("/facilitate/reflections")
+    page.get_by_label("Cohort").select_option(label="Spring circle")
+    page.get_by_label("Module").select_option(label="Listening")
+    page.get_by_label("State").select_option(label="New")
+    page.get_by_role("button", name="Filter").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name="Amina").click()
+    page.get_by_label("Your feedback").fill("A *generous* answer.")
+    page.get_by_role("button", name="Send feedback").click()
+    expect(page.get_by_role("status")).to_contain_text("marked reviewed")
+    expect(page.locator(".feedback em")).to_have_text("generous")
+    page.goto("/facilitate/reflections?state=new")
+    expect(page.get_by_text("No submitted reflections match.")).to_be_visible()
+
+    page.goto(f"/facilitate/cohorts/{cohort.id}/modules/{module.id}/progress")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    grid = [
+        [cell.strip() for cell in row.split("\t")]
+        for row in page.locator("tbody tr").all_inner_texts()
+    ]
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [(r[0], r[2] + "%") for r in rows[1:]] == [(g[0], g[1]) for g in grid]
+    assert rows[1][4:] == ["complete", "not_started", "not_started"]
