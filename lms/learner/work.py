@@ -56,7 +56,8 @@ def delete_account():
             form.password.errors.append(gettext("That is not your password."))
         else:
             db = get_session()
-            folder = learner_files.erase_account(db, current_user, data_dir())
+            user = current_user._get_current_object()
+            folder = learner_files.erase_account(db, user, data_dir())
             db.commit()
             learner_files.remove_paths([folder])
             logout_user()

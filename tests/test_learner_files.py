@@ -1,0 +1,205 @@
+"""Learner files: types by content, size limit, quota, private storage, served as downloads only."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lms import learner_files
+from lms.models import LearnerFile, Prompt, Role
+from tests.conftest import Auth
+from tests.factories import PDF_BYTES, make_cohort, make_enrollment, make_module, png_bytes
+
+
+@pytest.fixture
+def lesson(client, db, make_user, auth):
+    """A learner in a lesson with a prompt that accepts files and one that does not."""
+    user = make_user()
+    auth.login(user.email)
+    module = make_module(
+        db,
+        lessons=1,
+        prompts=[{"text": "Share your drawing", "accepts_files": True}, {"text": "In words"}],
+    )
+    make_enrollment(db, user, module)
+    files_prompt, words_prompt = db.scalars(
+        select(Prompt).where(Prompt.lesson.has(module_id=module.id)).order_by(Prompt.position)
+    )
+    db.commit()
+    url = f"/modules/{module.slug}/lessons/lesson-1"
+    client.get(url)
+    return user, files_prompt, words_prompt, url
+
+
+def upload(auth, prompt, *files, json=False):
+    """Post files as the lesson's upload form does (or as upload.js does, with json=True)."""
+    data = {f"u{prompt.id}-files": [(io.BytesIO(content), name) for name, content in files]}
+    headers = {"Accept": "application/json"} if json else {}
+    return auth.post(
+        f"/prompts/{prompt.id}/answer/files",
+        data,
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+
+
+def _stored(db) -> list[LearnerFile]:
+    files = list(db.scalars(select(LearnerFile).order_by(LearnerFile.id)))
+    db.commit()
+    return files
+
+
+def _files_on_disk(app) -> list[Path]:
+    root = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_a_file_is_attached_stored_by_id_and_listed(app, client, auth, db, lesson):
+    user, prompt, _words, url = lesson
+    response = upload(auth, prompt, ("../../drawing.png", png_bytes()))
+    assert response.status_code == 302
+    [stored] = _stored(db)
+    assert stored.filename == "drawing.png"
+    assert stored.content_type == "image/png"
+    assert stored.size == len(png_bytes())
+    assert stored.user_id == user.id
+    assert stored.reflection_id is not None
+    [path] = _files_on_disk(app)
+    assert path == learner_files.file_path(app.config["LMS_DATA_DIR"], stored)
+    assert path.name == stored.public_id
+    assert str(user.id) == path.parent.name
+    page = client.get(url).get_data(as_text=True)
+    assert "Attached 1 file to your answer." in page
+    assert f"/files/{stored.public_id}" in page
+
+
+def test_files_are_always_downloads_never_inline(client, auth, db, lesson):
+    _user, prompt, _words, _url = lesson
+    upload(auth, prompt, ("story notes.txt", b"Once, in our street..."))
+    [stored] = _stored(db)
+    with client.get(f"/files/{stored.public_id}") as response:
+        body = response.get_data()
+    assert response.status_code == 200
+    assert body == b"Once, in our street..."
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "story notes.txt" in response.headers["Content-Disposition"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("page.html", b"<html><script>alert(1)</script></html>", "are not accepted here"),
+        ("notes.txt", b"<!doctype html><script>alert(1)</script>", "web page"),
+        ("photo.png", b"this is not a picture at all", "is not a PNG image"),
+        ("worksheet.pdf", b"MZ\x90\x00 a windows program", "a Windows program"),
+        ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "are not accepted"),
+        ("noextension", PDF_BYTES, "has no file extension"),
+    ],
+)
+def test_types_are_checked_by_content(app, client, auth, db, lesson, name, content, message):
+    _user, prompt, _words, url = lesson
+    response = upload(auth, prompt, (name, content))
+    assert response.status_code == 302
+    assert message in client.get(url).get_data(as_text=True)
+    assert _stored(db) == []
+    assert _files_on_disk(app) == []
+
+
+def test_a_file_over_the_size_limit_is_refused(app, client, auth, db, lesson):
+    _user, prompt, _words, url = lesson
+    app.config["LMS_MAX_UPLOAD_BYTES"] = 1000
+    upload(auth, prompt, ("big.txt", b"x" * 1001), ("small.txt", b"y" * 1000))
+    page = client.get(url).get_data(as_text=True)
+    assert "“big.txt” is larger than" in page
+    assert [f.filename for f in _stored(db)] == ["small.txt"]
+    assert len(_files_on_disk(app)) == 1
+
+
+def test_the_quota_of_a_learner_is_kept(app, client, auth, db, lesson):
+    _user, prompt, _words, url = lesson
+    app.config["LMS_LEARNER_QUOTA_BYTES"] = 1500
+    upload(auth, prompt, ("one.txt", b"a" * 1000))
+    upload(auth, prompt, ("two.txt", b"b" * 1000))
+    page = client.get(url).get_data(as_text=True)
+    assert "“two.txt” does not fit" in page
+    assert [f.filename for f in _stored(db)] == ["one.txt"]
+    assert len(_files_on_disk(app)) == 1
+
+
+def test_the_upload_script_gets_json(client, auth, db, lesson):
+    _user, prompt, _words, url = lesson
+    response = upload(auth, prompt, ("a.txt", b"hello"), json=True)
+    assert response.status_code == 200
+    assert response.json["redirect"].endswith(f"{url}#prompt-{prompt.id}")
+    response = upload(auth, prompt, ("a.exe", b"MZ"), json=True)
+    assert response.status_code == 400
+    assert response.json["problems"]
+
+
+def test_a_prompt_that_accepts_no_files_takes_none(auth, db, lesson):
+    _user, _prompt, words, _url = lesson
+    assert upload(auth, words, ("a.txt", b"hello")).status_code == 404
+    assert _stored(db) == []
+
+
+def test_removing_a_file_removes_it_from_disk(app, auth, db, lesson):
+    _user, prompt, _words, _url = lesson
+    upload(auth, prompt, ("a.txt", b"hello"))
+    [stored] = _stored(db)
+    response = auth.post(f"/files/{stored.public_id}/delete")
+    assert response.status_code == 302
+    assert _stored(db) == []
+    assert _files_on_disk(app) == []
+
+
+def test_who_may_download_a_learner_file(app, db, make_user, auth, lesson):
+    owner, prompt, _words, _url = lesson
+    upload(auth, prompt, ("a.txt", b"private words"))
+    [stored] = _stored(db)
+    path = f"/files/{stored.public_id}"
+    facilitator, other_facilitator, admin, other_learner, cohort_mate = (
+        make_user(Role.FACILITATOR),
+        make_user(Role.FACILITATOR),
+        make_user(Role.ADMIN),
+        make_user(),
+        make_user(),
+    )
+    make_cohort(db, facilitators=[facilitator], learners=[owner, cohort_mate])
+    make_cohort(db, facilitators=[other_facilitator], learners=[other_learner])
+    expected = [
+        (facilitator, 200),
+        (admin, 200),
+        (other_facilitator, 404),
+        (other_learner, 404),
+        (cohort_mate, 404),
+        (owner, 200),
+    ]
+    for person, status in expected:
+        client = app.test_client()
+        Auth(client).login(person.email)
+        with client.get(path) as response:
+            body = response.get_data()
+        assert response.status_code == status, person.email
+        if status == 200:
+            assert body == b"private words"
+        # Only the owner may remove it; the owner goes last.
+        removed = Auth(client).post(f"{path}/delete").status_code
+        assert removed == (302 if person is owner else 404), person.email
+    anonymous = app.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.headers["Location"]
+
+
+def test_public_ids_do_not_follow_each_other(auth, db, lesson):
+    _user, prompt, _words, _url = lesson
+    upload(auth, prompt, ("a.txt", b"one"), ("b.txt", b"two"))
+    first, second = _stored(db)
+    assert len(first.public_id) >= 32
+    assert first.public_id[:8] != second.public_id[:8]
+    assert db.scalar(select(func.count()).select_from(LearnerFile)) == 2
