@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 import icalendar
@@ -446,3 +447,30 @@ def test_facilitator_removes_a_learner_but_not_a_facilitator(cohort_with_staff, 
     assert db.scalar(
         select(AuditEvent.details).where(AuditEvent.action == "cohort.member_removed")
     ) == {"user_id": learner.id}
+
+
+def _feed_path(client, cohort_id):
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    url = re.search(r'id="feed-url" type="url" readonly value="([^"]+)"', page).group(1)
+    assert url.startswith("http://lms.test/")
+    return url.removeprefix("http://lms.test")
+
+
+def test_calendar_feed_works_without_a_session_while_one_is_a_member(
+    cohort_with_staff, auth, app, db
+):
+    cohort, facilitator, learner = cohort_with_staff
+    _add_sessions(db, cohort)
+    auth.login(learner.email)
+    path = _feed_path(auth.client, cohort.id)
+    calendar_app = app.test_client()  # no cookies, as a calendar app fetches
+    response = calendar_app.get(path)
+    assert response.status_code == 200
+    assert len(icalendar.Calendar.from_ical(response.get_data()).walk("VEVENT")) == 2
+    # Another cohort's id, a forged token, a former member: nothing.
+    assert calendar_app.get(path.replace(f"/{cohort.id}/", "/999/")).status_code == 404
+    assert calendar_app.get(path[:-8] + "xxxx.ics").status_code == 404
+    auth.logout()
+    auth.login(facilitator.email)
+    auth.post(f"/facilitate/cohorts/{cohort.id}/members/{learner.id}/remove")
+    assert calendar_app.get(path).status_code == 404

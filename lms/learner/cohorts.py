@@ -25,6 +25,7 @@ from lms.cohort_access import (
 from lms.db import get_session, now_utc
 from lms.forms import BaseForm, strip
 from lms.learner.views import bp
+from lms.links import public_url
 from lms.models import Cohort, Membership, MembershipRole, User
 from lms.pagination import page_number, paginate
 from lms.security import safe_next
@@ -125,8 +126,15 @@ def cohort(cohort_id: int):
         page=page,
         notes=cohorts.notes_html(cohort.live_sessions),
         zone=calendar.zone(current_user.time_zone),
+        feed_url=_feed_url(cohort),
         facilitator=MembershipRole.FACILITATOR,
     )
+
+
+def _feed_url(cohort: Cohort) -> str:
+    """The viewer's own subscription URL for the cohort's calendar."""
+    token = calendar.feed_token(current_app.config["SECRET_KEY"], cohort.id, current_user.id)
+    return public_url("learner.cohort_feed", cohort_id=cohort.id, token=token)
 
 
 def _calendar_host() -> str:
@@ -145,6 +153,24 @@ def _ics_response(body: bytes, filename: str) -> Response:
 @login_required
 def cohort_calendar(cohort_id: int):
     cohort = load_member_cohort(get_session(), current_user, cohort_id)
+    body = calendar.ics(
+        cohort.live_sessions, host=_calendar_host(), name=cohort.name, stamp=now_utc()
+    )
+    return _ics_response(body, f"cohort-{cohort.id}.ics")
+
+
+@bp.get("/cohorts/<int:cohort_id>/feed/<token>.ics")
+def cohort_feed(cohort_id: int, token: str):
+    # No sign-in: calendar apps fetch this. The token names the subscriber, who must
+    # still be an active member of the cohort (or an admin) at every fetch.
+    session = get_session()
+    found = calendar.read_feed_token(current_app.config["SECRET_KEY"], token)
+    if found is None or found[0] != cohort_id:
+        abort(404)
+    subscriber = session.get(User, found[1])
+    if subscriber is None or not subscriber.is_active:
+        abort(404)
+    cohort = load_member_cohort(session, subscriber, cohort_id)
     body = calendar.ics(
         cohort.live_sessions, host=_calendar_host(), name=cohort.name, stamp=now_utc()
     )
