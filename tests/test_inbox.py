@@ -11,6 +11,7 @@ from lms import inbox
 from lms.models import (
     AuditEvent,
     Feedback,
+    LearnerFile,
     Membership,
     MembershipRole,
     Reflection,
@@ -309,3 +310,28 @@ def test_learner_reads_feedback_and_the_unread_count_falls(world, db):
     assert inbox.unread_feedback_count(db, learner) == 0
     with pytest.raises(ValueError, match="author"):
         inbox.mark_feedback_read(db, learner, theirs)
+
+
+def test_an_answers_page_lists_its_files_by_name_only(world, auth, db):
+    people, answers, _ids = world
+    reflection = answers["a1_p1"]
+    file_row = {"reflection_id": reflection.id, "content_type": "application/pdf", "sha256": "0"}
+    db.execute(
+        insert(LearnerFile),
+        [
+            {
+                **file_row,
+                "user_id": people["la1"].id,
+                "filename": "map-of-the-village.pdf",
+                "size": 2048,
+            },
+            # A file of someone else that claims the same reflection is not shown.
+            {**file_row, "user_id": people["lb"].id, "filename": "not-amina.pdf", "size": 1},
+        ],
+    )
+    db.commit()
+    auth.login(people["fa"].email)
+    page = auth.client.get(f"/facilitate/reflections/{reflection.id}").get_data(as_text=True)
+    assert "map-of-the-village.pdf" in page
+    assert "(2.0 KB)" in page
+    assert "not-amina.pdf" not in page
