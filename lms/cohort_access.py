@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, contains_eager
 from lms.models import (
     Cohort,
     CohortModule,
+    Invitation,
     Lesson,
     LiveSession,
     Membership,
@@ -207,6 +208,19 @@ def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int
     from_gallery = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
     return _or_404(
         session.scalar(from_gallery.where(Reflection.id == reflection_id, in_gallery(cohort.id)))
+    )
+
+
+def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Invitation:
+    """A pending invitation of a cohort the caller has already loaded with a check, else 404."""
+    return _or_404(
+        session.scalar(
+            select(Invitation).where(
+                Invitation.id == invitation_id,
+                Invitation.cohort_id == cohort.id,
+                Invitation.accepted_at.is_(None),
+            )
+        )
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from markupsafe import Markup
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from lms import audit
@@ -289,6 +289,35 @@ def add_members(
         invited=len(result.invited),
     )
     return result
+
+
+def pending_invitations(cohort: Cohort) -> Select:
+    """The cohort's unused invitations, newest first (for paging)."""
+    return (
+        select(Invitation)
+        .where(Invitation.cohort_id == cohort.id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.invited_at.desc(), Invitation.id.desc())
+    )
+
+
+def resend_invitation(session: Session, actor: User, invitation: Invitation) -> None:
+    """Record that the invitation is sent again; the caller mails it after commit; audited."""
+    audit.record(session, actor, "invitation.resent", invitation, email=invitation.email)
+    session.flush()
+
+
+def cancel_invitation(session: Session, actor: User, invitation: Invitation) -> None:
+    """Withdraw an invitation so its link stops working; audited."""
+    audit.record(
+        session,
+        actor,
+        "invitation.cancelled",
+        invitation,
+        email=invitation.email,
+        cohort_id=invitation.cohort_id,
+    )
+    session.delete(invitation)
+    session.flush()
 
 
 def remove_member(session: Session, actor: User, cohort: Cohort, learner: User) -> None:

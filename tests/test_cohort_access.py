@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lms.models import LiveSession, Role
+from lms.models import Invitation, LiveSession, Role
 from tests.cohort_data import make_cohort, make_module, quick_users, submit
 
 
@@ -19,6 +19,8 @@ def world(db):
     module = make_module(db)
     cohort_a = make_cohort(db, "A", [module], [people["facilitator_a"]], [people["learner_a"]])
     cohort_b = make_cohort(db, "B", [module], [people["facilitator_b"]], [people["learner_b"]])
+    invitation = Invitation(cohort_id=cohort_a.id, email="newcomer@example.org")
+    db.add(invitation)
     live = LiveSession(
         cohort_id=cohort_a.id, title="Circle", starts_at=datetime(2026, 3, 10, 17, tzinfo=UTC)
     )
@@ -30,6 +32,7 @@ def world(db):
         "cohort": cohort_a.id,
         "cohort_b": cohort_b.id,
         "live": live.id,
+        "invitation": invitation.id,
         "reflection": reflection.id,
         "module": module.id,
         "learner": people["learner_a"].id,
@@ -45,6 +48,9 @@ STAFF_ROUTES = [
     ("POST", "/facilitate/cohorts/{cohort}/members/add"),
     ("POST", "/facilitate/cohorts/{cohort}/join-code"),
     ("POST", "/facilitate/cohorts/{cohort}/members/{learner}/remove"),
+    ("GET", "/facilitate/cohorts/{cohort}/invitations"),
+    ("POST", "/facilitate/cohorts/{cohort}/invitations/{invitation}/resend"),
+    ("POST", "/facilitate/cohorts/{cohort}/invitations/{invitation}/cancel"),
     ("GET", "/facilitate/cohorts/{cohort}/sessions/new"),
     ("POST", "/facilitate/cohorts/{cohort}/sessions/new"),
     ("GET", "/facilitate/cohorts/{cohort}/sessions/{live}/edit"),

@@ -474,3 +474,29 @@ def test_calendar_feed_works_without_a_session_while_one_is_a_member(
     auth.login(facilitator.email)
     auth.post(f"/facilitate/cohorts/{cohort.id}/members/{learner.id}/remove")
     assert calendar_app.get(path).status_code == 404
+
+
+def test_pending_invitations_are_listed_resent_and_withdrawn(app, cohort_with_staff, auth, db):
+    cohort, facilitator, _learner = cohort_with_staff
+    auth.login(facilitator.email)
+    base = f"/facilitate/cohorts/{cohort.id}/invitations"
+    auth.post(
+        f"/facilitate/cohorts/{cohort.id}/members/add",
+        {"emails": "one@example.org\ntwo@example.org"},
+    )
+    invitations = dict(db.execute(select(Invitation.email, Invitation.id)).all())
+    tokens = dict(db.execute(select(Invitation.email, Invitation.token)).all())
+    db.commit()
+    page = auth.client.get(base).get_data(as_text=True)
+    assert "one@example.org" in page
+    assert "two@example.org" in page
+
+    assert auth.post(f"{base}/{invitations['one@example.org']}/resend").status_code == 302
+    assert sum("To: one@example.org" in m for m in _outbox(app)) == 2
+    assert auth.post(f"{base}/{invitations['two@example.org']}/cancel").status_code == 302
+    page = auth.client.get(base).get_data(as_text=True)
+    assert "<td>one@example.org</td>" in page
+    assert "<td>two@example.org</td>" not in page
+    assert auth.client.get(f"/invitations/{tokens['two@example.org']}").status_code == 404
+    actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["invitation.resent", "invitation.cancelled"]

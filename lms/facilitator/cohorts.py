@@ -12,6 +12,7 @@ from lms import cohorts, mail, sharing
 from lms.calendar import NonexistentTimeError, to_utc, zone, zone_names
 from lms.cohort_access import (
     load_gallery_reflection,
+    load_invitation,
     load_live_session,
     load_peer_reply,
     load_staff_cohort,
@@ -120,6 +121,45 @@ def remove_member(cohort_id: int, user_id: int):
         gettext("%(name)s has left the cohort; their work stays theirs.", name=learner.display_name)
     )
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+
+
+@bp.get("/cohorts/<int:cohort_id>/invitations")
+def invitations(cohort_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    page = paginate(
+        session, cohorts.pending_invitations(cohort), page_number(request.args.get("page"))
+    )
+    return render_template(
+        "facilitator/cohort_invitations.html", cohort=cohort, page=page, confirm=ConfirmForm()
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/resend")
+def resend_invitation(cohort_id: int, invitation_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    invitation = load_invitation(session, cohort, invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cohorts.resend_invitation(session, current_user, invitation)
+    session.commit()
+    _send_invitations(cohort, [invitation])
+    flash(gettext("The invitation is sent again to %(email)s.", email=invitation.email))
+    return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/cancel")
+def cancel_invitation(cohort_id: int, invitation_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    invitation = load_invitation(session, cohort, invitation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cohorts.cancel_invitation(session, current_user, invitation)
+    session.commit()
+    flash(gettext("The invitation to %(email)s is withdrawn.", email=invitation.email))
+    return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/join-code")
