@@ -38,7 +38,8 @@ LIGHT_TAGS = frozenset(
     {"a", "blockquote", "br", "code", "del", "em", "hr", "li", "ol", "p", "pre", "s", "strong"}
     | {"ul"}
 )
-LIGHT_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}}
+# "*" is given so that nh3's default attributes for every tag (lang, title) do not apply.
+LIGHT_ATTRIBUTES: dict[str, set[str]] = {"*": set(), "a": {"href", "title"}, "ol": {"start"}}
 
 LESSON_TAGS = LIGHT_TAGS | {
     "abbr",
