@@ -191,3 +191,11 @@ def test_grid_of_2000_learners_by_40_lessons_is_fast(db, auth):
     print(f"grid 2000x40: page {page_seconds * 1000:.0f} ms, CSV {csv_seconds * 1000:.0f} ms")
     assert page_seconds < 2
     assert csv_seconds < 10
+
+
+def test_sorted_column_says_so_to_screen_readers(world, auth):
+    people, path, _unrelated = world
+    auth.login(people["facilitator"].email)
+    page = auth.client.get(f"{path}?sort=-progress").get_data(as_text=True)
+    assert 'aria-sort="descending"' in page
+    assert "sort=progress" in page  # the next click sorts the other way
