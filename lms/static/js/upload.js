@@ -13,6 +13,18 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  function go(address) {
+    var target = new URL(address, window.location.href);
+    var here = window.location;
+    if (target.pathname === here.pathname && target.search === here.search) {
+      // Only the #fragment differs: assigning it would not load the page again.
+      here.hash = target.hash;
+      here.reload();
+    } else {
+      here.assign(target.href);
+    }
+  }
+
   function setup(form) {
     var input = form.querySelector('input[type="file"]');
     var bar = form.querySelector("[data-upload-progress]");
@@ -78,7 +90,7 @@
         }
         if (data && data.redirect && request.status < 500) {
           // The lesson lists the new files and says what was refused, and why.
-          window.location.assign(data.redirect);
+          go(data.redirect);
           return;
         }
         finish(form.getAttribute("data-msg-failed"));
