@@ -32,7 +32,6 @@ COVERED = {
     "learner.learner_file",
     "learner.delete_file",
     "learner.attachment",
-    "learner.media",
 }
 
 
@@ -167,6 +166,7 @@ def test_an_attachment_of_a_lesson_not_opened_is_not_served(app, client, db, mak
 
 
 def test_media_of_an_unpublished_module_needs_an_enrollment(app, client, db, make_user):
+    # Served by lms/media.py through access.load_media.
     user = make_user()
     Auth(client).login(user.email)
     make_module(db, slug="draft", media=True, published=False, data_dir=app.config["LMS_DATA_DIR"])

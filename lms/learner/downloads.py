@@ -1,4 +1,4 @@
-"""What a learner downloads: attachments (recorded in their progress), media, the offline zip."""
+"""What a learner downloads: attachments (recorded in their progress) and the offline zip."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from flask_login import current_user, login_required
 from lms import access, offline, progress
 from lms.db import begin_write, get_session
 from lms.learner.views import bp, data_dir, storage
-
-# Media addresses carry the file's hash (?v=...), so a browser may keep them for good.
-MEDIA_MAX_AGE = 365 * 24 * 3600
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -36,21 +33,6 @@ def attachment(attachment_id: int):
         etag=attachment.sha256,
         max_age=0,
     )
-
-
-@bp.get("/media/<module_slug>/<path:path>")
-@login_required
-def media(module_slug: str, path: str):
-    media = access.load_media(get_session(), current_user, module_slug, path)
-    blob = storage().blob_path(media.sha256)
-    if not blob.is_file():
-        abort(404)
-    response = send_file(
-        blob, mimetype=media.content_type, etag=media.sha256, max_age=MEDIA_MAX_AGE
-    )
-    response.cache_control.private = True
-    response.cache_control.public = False
-    return response
 
 
 @bp.get("/modules/<slug>/download")
