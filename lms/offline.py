@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms import learner_files, reflections
+from lms import inbox, learner_files, reflections
 from lms.db import now_utc
 from lms.html import MEDIA_URL_PREFIX
 from lms.models import (
@@ -309,6 +309,7 @@ def write_work_zip(
             .order_by(ReflectionRevision.reflection_id, ReflectionRevision.number)
         ):
             history.setdefault(revision.reflection_id, []).append(revision)
+    feedback = inbox.feedback_for_learner(session, user, [i.reflection.id for i in items])
     all_files = list(
         session.scalars(
             select(LearnerFile)
@@ -381,6 +382,15 @@ def write_work_zip(
                     for r in history.get(item.reflection.id, [])
                 ],
                 "files": [file_names[f.id] for f in item.files],
+                "feedback": [
+                    {
+                        "from": f.author.display_name if f.author else None,
+                        "text": f.body_markdown,
+                        "on_revision": f.revision_number,
+                        "given_at": _iso(f.created_at),
+                    }
+                    for f in feedback.get(item.reflection.id, [])
+                ],
             }
             for item in items
         ],
@@ -405,6 +415,7 @@ def write_work_zip(
                 user=user,
                 items=items,
                 history=history,
+                feedback=feedback,
                 file_names=file_names,
                 progress_rows=progress_rows,
                 exported_at=now_utc(),

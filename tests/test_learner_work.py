@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms import learner_files
+from lms import inbox, learner_files
 from lms.accounts import throttle
 from lms.models import (
     AuditEvent,
@@ -198,3 +198,26 @@ def test_files_stay_outside_the_static_folder(app, worked):
     data_dir = Path(app.config["LMS_DATA_DIR"]).resolve()
     assert static not in data_dir.parents
     assert any((data_dir / learner_files.FOLDER).rglob("*"))
+
+
+def test_feedback_on_my_answers_shows_in_my_work_and_the_export(client, db, make_user, worked):
+    user, _module = worked
+    facilitator = make_user(Role.FACILITATOR, name="Fatima")
+    reflection = db.scalar(select(Reflection))
+    inbox.give_feedback(db, facilitator, reflection, "Thank you, *beautifully* put.")
+    db.commit()
+
+    page = client.get("/learning").get_data(as_text=True)
+    assert "You have 1 new piece of feedback on your answers." in page
+    page = client.get("/my-work").get_data(as_text=True)
+    assert "Feedback from Fatima" in page
+    assert "<em>beautifully</em>" in page
+    assert ">new</strong>" in page
+    # Seen once: no longer new.
+    assert ">new</strong>" not in client.get("/my-work").get_data(as_text=True)
+    assert "new piece of feedback" not in client.get("/learning").get_data(as_text=True)
+
+    archive = _zip(client.get("/my-work/export"))
+    [answer] = json.loads(archive.read("work.json"))["reflections"]
+    assert answer["feedback"][0]["from"] == "Fatima"
+    assert answer["feedback"][0]["text"] == "Thank you, *beautifully* put."

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from lms import access, progress, reflections
+from lms import access, inbox, progress, reflections
 from lms.db import begin_write, get_session
 from lms.html import render_markdown
 from lms.learner.forms import (
@@ -118,8 +118,12 @@ def home():
 @bp.get("/learning")
 @login_required
 def my_learning():
-    enrolled = progress.my_learning(get_session(), current_user)
-    return render_template("learner/my_learning.html", enrolled=enrolled)
+    session = get_session()
+    return render_template(
+        "learner/my_learning.html",
+        enrolled=progress.my_learning(session, current_user),
+        unread_feedback=inbox.unread_feedback_count(session, current_user),
+    )
 
 
 @bp.get("/modules")

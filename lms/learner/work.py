@@ -8,9 +8,9 @@ from flask import current_app, flash, redirect, render_template, send_file, sess
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
-from lms import learner_files, offline, reflections
+from lms import inbox, learner_files, offline, reflections
 from lms.accounts import credentials
-from lms.db import get_session, now_utc
+from lms.db import begin_write, get_session, now_utc
 from lms.learner.forms import DeleteAccountForm, DeleteFileForm
 from lms.learner.views import bp, data_dir
 from lms.models import Role
@@ -20,14 +20,29 @@ from lms.models import Role
 @login_required
 def my_work():
     db = get_session()
-    return render_template(
+    items = reflections.my_work(db, current_user)
+    feedback = inbox.feedback_for_learner(db, current_user, [i.reflection.id for i in items])
+    page = render_template(
         "learner/my_work.html",
-        items=reflections.my_work(db, current_user),
+        items=items,
+        feedback=feedback,
         loose=learner_files.unattached(db, current_user),
         used=learner_files.used_bytes(db, current_user),
         quota=current_app.config["LMS_LEARNER_QUOTA_BYTES"],
         delete_form=DeleteFileForm(),
     )
+    # Shown on this page (still marked "new" in it): from now on it counts as read.
+    unread = [
+        i.reflection
+        for i in items
+        if any(f.read_at is None for f in feedback.get(i.reflection.id, []))
+    ]
+    if unread:
+        begin_write(db)
+        for reflection in unread:
+            inbox.mark_feedback_read(db, current_user, reflection)
+        db.commit()
+    return page
 
 
 @bp.get("/my-work/export")
