@@ -78,6 +78,16 @@ def _autosave(page):
     page.clock.run_for(AUTOSAVE_MS)
 
 
+def _eventually_shows(page, text, tries=20):
+    """Reload until the text is on the page (a keepalive save may land a moment later)."""
+    for _ in range(tries):
+        if page.get_by_text(text).count():
+            return
+        page.wait_for_timeout(100)
+        page.reload()
+    raise AssertionError(f"{text!r} never appeared on {page.url}")
+
+
 def test_a_new_learner_works_through_a_module(page, context, modules, assert_accessible):
     page.clock.install()
     page.goto("/register")
@@ -110,6 +120,11 @@ def test_a_new_learner_works_through_a_module(page, context, modules, assert_acc
     expect(page.get_by_text(re.compile(r"^Saved "))).to_be_visible()
     page.reload()
     expect(page.get_by_label("What helps you rest?")).to_have_value("Walking by the river at dawn.")
+    # Typed just before leaving, before any timer: it goes out as the page is left.
+    page.get_by_label("What helps you rest?").fill("Walking by the river at dawn. And tea.")
+    page.get_by_role("link", name="My work").click()
+    _eventually_shows(page, "Walking by the river at dawn. And tea.")
+    page.goto("/modules/holistic-wellness/lessons/lesson-1")
 
     page.get_by_role("button", name="Submit answer").click()
     expect(_status(page)).to_contain_text("Your answer is submitted.")
@@ -152,7 +167,7 @@ def test_a_new_learner_works_through_a_module(page, context, modules, assert_acc
         page.get_by_role("link", name="Export my work").click()
     archive = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes()))
     work = json.loads(archive.read("work.json"))
-    assert work["reflections"][0]["text"] == "Walking by the river at dawn."
+    assert work["reflections"][0]["text"] == "Walking by the river at dawn. And tea."
     assert archive.read("files/my-story.txt") == b"Once, in our street"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

@@ -6,8 +6,8 @@
    one request at a time, with the CSRF token in an X-CSRFToken header. The server
    answers with the new revision, or 409 when another tab or device saved a newer
    one: the form is then sent the ordinary way and the server's conflict page shows
-   both texts. Unsaved text goes out with fetch keepalive when the page is hidden or
-   left. The copy on this device is dropped once the server has the text.
+   both texts. Unsaved text goes out with fetch keepalive (or sendBeacon) when the
+   page is hidden or left. The copy on this device is dropped once the server has it.
    Without this script the same form works with its Save button.
 */
 (function () {
@@ -18,6 +18,7 @@
   var RETRY_MS = 10000; // after a failure
   var SLOW_MS = 1000; // say "Saving…" only when it takes this long
   var KEEPALIVE_MAX_CHARS = 60000; // browsers cap keepalive bodies at 64 KB
+  var KEEPALIVE = typeof window.Request === "function" && "keepalive" in window.Request.prototype;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -65,6 +66,7 @@
     this.timer = null;
     this.since = 0; // when the oldest unsaved change was typed
     this.stopped = false; // a conflict, or the form itself is being sent
+    this.again = false; // hidden during a save: save again once it is done
     this.pendingSend = false; // the learner pressed Save or Submit during a save
     this.pendingSubmitter = null;
   }
@@ -108,7 +110,7 @@
     window.clearTimeout(this.timer);
     this.timer = window.setTimeout(function () {
       self.timer = null;
-      self.save(false);
+      self.save();
     }, wait);
   };
 
@@ -126,19 +128,27 @@
     });
   };
 
-  Answer.prototype.save = function (leaving) {
+  // mode: undefined while typing, "hidden" when the page is hidden (it may come back),
+  // "gone" when it is being left (nothing will read the answer).
+  Answer.prototype.save = function (mode) {
     var self = this;
     var body = this.textarea.value;
     if (this.stopped || body === this.saved) {
       return;
     }
-    var keepalive = leaving && body.length <= KEEPALIVE_MAX_CHARS;
+    var keepalive = mode !== undefined && KEEPALIVE && body.length <= KEEPALIVE_MAX_CHARS;
     if (this.inflight !== null) {
-      if (leaving && keepalive) {
-        // The page may be gone before the save in flight answers: this one is based
-        // on the revision that save will make (refused, and kept here, if it fails).
-        this.send(body, Number(this.revision.value) + 1, true).catch(function () {});
+      if (mode === "gone") {
+        // No answer will come back: send and forget, based on the revision the save in
+        // flight makes (if that one fails, this is refused and the text stays here).
+        this.beacon(body, Number(this.revision.value) + 1);
+      } else {
+        this.again = true;
       }
+      return;
+    }
+    if (mode === "gone" && !keepalive) {
+      this.beacon(body, Number(this.revision.value));
       return;
     }
     this.inflight = body;
@@ -170,8 +180,21 @@
         self.inflight = null;
         if (self.pendingSend) {
           self.sendForm(self.pendingSubmitter);
+        } else if (self.again) {
+          self.again = false;
+          self.save("hidden");
         }
       });
+  };
+
+  // A save whose answer nobody reads: fetch keepalive, else a beacon (older browsers
+  // have no keepalive; a beacon carries the form's own CSRF field instead of a header).
+  Answer.prototype.beacon = function (body, base) {
+    if (KEEPALIVE && body.length <= KEEPALIVE_MAX_CHARS) {
+      this.send(body, base, true).catch(function () {});
+    } else if (navigator.sendBeacon) {
+      navigator.sendBeacon(this.form.action, this.payload(body, base));
+    }
   };
 
   Answer.prototype.answered = function (body, status, data) {
@@ -286,21 +309,21 @@
     }
   });
 
-  function saveAll(leaving) {
+  function saveAll(mode) {
     answers.forEach(function (answer) {
-      answer.save(leaving);
+      answer.save(mode);
     });
   }
 
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
-      saveAll(true);
+      saveAll("hidden");
     }
   });
   window.addEventListener("pagehide", function () {
-    saveAll(true);
+    saveAll("gone");
   });
   window.addEventListener("online", function () {
-    saveAll(false);
+    saveAll();
   });
 })();
