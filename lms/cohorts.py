@@ -45,6 +45,7 @@ class CohortDetails:
     ends_on: date | None = None
     module_ids: Sequence[int] = ()
     facilitator_ids: Sequence[int] = ()
+    closed: bool = False
 
 
 def _set_modules(session: Session, cohort: Cohort, module_ids: Sequence[int]) -> None:
@@ -102,9 +103,11 @@ def update_cohort(session: Session, actor: User, cohort: Cohort, details: Cohort
     cohort.description = details.description
     cohort.starts_on = details.starts_on
     cohort.ends_on = details.ends_on
+    if details.closed != (cohort.archived_at is not None):
+        cohort.archived_at = now_utc() if details.closed else None
     _set_modules(session, cohort, details.module_ids)
     _set_facilitators(session, cohort, details.facilitator_ids)
-    audit.record(session, actor, "cohort.updated", cohort, name=cohort.name)
+    audit.record(session, actor, "cohort.updated", cohort, name=cohort.name, closed=details.closed)
     session.flush()
 
 

@@ -500,3 +500,28 @@ def test_pending_invitations_are_listed_resent_and_withdrawn(app, cohort_with_st
     assert auth.client.get(f"/invitations/{tokens['two@example.org']}").status_code == 404
     actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["invitation.resent", "invitation.cancelled"]
+
+
+def test_a_closed_cohort_takes_no_one_new_and_can_reopen(admin, make_user, auth, db):
+    cohort = make_cohort(db)
+    code = cohort.join_code
+    invitation = Invitation(cohort_id=cohort.id, email="late@example.org")
+    db.add(invitation)
+    db.commit()
+    auth.post(f"/admin/cohorts/{cohort.id}/edit", _cohort_form(closed="y"))
+    assert db.scalar(select(Cohort.archived_at).where(Cohort.id == cohort.id)) is not None
+    db.commit()
+    learner = make_user(email="late@example.org")
+    auth.logout()
+    auth.login(learner.email)
+    assert auth.post("/cohorts/join", {"code": code}).status_code == 200
+    assert auth.client.get(f"/invitations/{invitation.token}").status_code == 404
+    assert db.scalar(select(Membership.id).where(Membership.user_id == learner.id)) is None
+    db.commit()
+
+    auth.logout()
+    auth.login("admin@example.org")
+    form = auth.client.get(f"/admin/cohorts/{cohort.id}/edit").get_data(as_text=True)
+    assert '<input checked id="closed" name="closed"' in form
+    auth.post(f"/admin/cohorts/{cohort.id}/edit", _cohort_form())
+    assert db.scalar(select(Cohort.archived_at).where(Cohort.id == cohort.id)) is None

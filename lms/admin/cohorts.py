@@ -44,6 +44,7 @@ def _details(form: CohortForm) -> cohorts.CohortDetails:
         ends_on=form.ends_on.data,
         module_ids=form.modules.data or [],
         facilitator_ids=form.facilitators.data or [],
+        closed=bool(form.closed.data),
     )
 
 
@@ -73,6 +74,7 @@ def edit_cohort(cohort_id: int):
         obj=cohort,
         modules=[m.id for m in cohort.modules],
         facilitators=cohorts.facilitator_ids(session, cohort),
+        closed=cohort.archived_at is not None,
     )
     if form.validate_on_submit():
         cohorts.update_cohort(session, current_user, cohort, _details(form))

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -43,6 +44,10 @@ class CohortForm(BaseForm):
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
     modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
     facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
+    closed = BooleanField(
+        _l("Closed: the join code and invitations no longer work"),
+        description=_l("Members keep their access."),
+    )
     submit = SubmitField(_l("Save cohort"))
 
     def validate_ends_on(self, field) -> None:
