@@ -44,10 +44,8 @@ class CohortForm(BaseForm):
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
     modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
     facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
-    closed = BooleanField(
-        _l("Closed: the join code and invitations no longer work"),
-        description=_l("Members keep their access."),
-    )
+    # No description: the shared field macro shows none for check boxes.
+    closed = BooleanField(_l("Closed: the join code and invitations stop working (members stay)"))
     submit = SubmitField(_l("Save cohort"))
 
     def validate_ends_on(self, field) -> None:
