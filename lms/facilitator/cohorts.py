@@ -70,6 +70,23 @@ def _send_invitations(cohort: Cohort, invitations: list[Invitation]) -> None:
         )
 
 
+def _tell_added(cohort: Cohort, people: list[User]) -> None:
+    link = public_url("learner.cohort", cohort_id=cohort.id)
+    for person in people:
+        mail.send(
+            current_app.config,
+            person.email,
+            gettext("You are now in the cohort %(name)s", name=cohort.name),
+            gettext(
+                "%(inviter)s added you to the cohort %(name)s.\n\nSee its members, "
+                "modules and live sessions here:\n%(link)s\n",
+                inviter=current_user.display_name,
+                name=cohort.name,
+                link=link,
+            ),
+        )
+
+
 @bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
 def add_members(cohort_id: int):
     session = get_session()
@@ -95,6 +112,7 @@ def add_members(cohort_id: int):
             result = cohorts.add_members(session, current_user, cohort, parsed.emails)
             session.commit()
             _send_invitations(cohort, result.invited)
+            _tell_added(cohort, result.added)
             flash(
                 gettext(
                     "Added: %(added)d. Invited by email: %(invited)d. Already members or "
