@@ -84,17 +84,10 @@ def visible_reflection(user: User, cohort_id: int | None = None):
     return and_(Reflection.state == ReflectionState.SUBMITTED, in_a_cohort.exists())
 
 
-def in_gallery(cohort_id: int):
-    """A WHERE clause: the reflection is shown in the cohort's gallery.
-
-    Shared and not hidden, by a learner of the cohort, on a module the cohort works
-    through. Expects Lesson to be joined to the statement.
-    """
+def _by_cohort_learner(cohort_id: int):
+    """The reflection is by a learner of the cohort, on a module the cohort works through."""
     author = Membership.__table__.alias("author_membership")
-    return and_(
-        Reflection.state == ReflectionState.SUBMITTED,
-        Reflection.shared_at.is_not(None),
-        Reflection.hidden_at.is_(None),
+    return (
         select(author.c.id)
         .select_from(author)
         .join(CohortModule.__table__, CohortModule.cohort_id == author.c.cohort_id)
@@ -105,7 +98,30 @@ def in_gallery(cohort_id: int):
             CohortModule.module_id == Lesson.module_id,
         )
         .correlate(Reflection, Lesson)
-        .exists(),
+        .exists()
+    )
+
+
+def in_gallery(cohort_id: int):
+    """A WHERE clause: the reflection is shown in the cohort's gallery.
+
+    Shared and not hidden, by a learner of the cohort, on a module the cohort works
+    through. Expects Lesson to be joined to the statement.
+    """
+    return and_(
+        Reflection.state == ReflectionState.SUBMITTED,
+        Reflection.shared_at.is_not(None),
+        Reflection.hidden_at.is_(None),
+        _by_cohort_learner(cohort_id),
+    )
+
+
+def hidden_from_gallery(cohort_id: int):
+    """A WHERE clause: a moderator hid the reflection, which the cohort's gallery would show."""
+    return and_(
+        Reflection.state == ReflectionState.SUBMITTED,
+        Reflection.hidden_at.is_not(None),
+        _by_cohort_learner(cohort_id),
     )
 
 
@@ -220,6 +236,16 @@ def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Inv
                 Invitation.cohort_id == cohort.id,
                 Invitation.accepted_at.is_(None),
             )
+        )
+    )
+
+
+def load_hidden_reflection(session: Session, cohort: Cohort, reflection_id: int) -> Reflection:
+    """A hidden answer of the (already checked) cohort's gallery, else 404."""
+    statement = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
+    return _or_404(
+        session.scalar(
+            statement.where(Reflection.id == reflection_id, hidden_from_gallery(cohort.id))
         )
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from lms import audit
-from lms.cohort_access import in_gallery, reflections_with_context
+from lms.cohort_access import hidden_from_gallery, in_gallery, reflections_with_context
 from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import (
@@ -135,4 +135,39 @@ def hide_reply(session: Session, actor: User, peer_reply: PeerReply) -> None:
     peer_reply.hidden_at = now_utc()
     peer_reply.hidden_by_id = actor.id
     audit.record(session, actor, "peer_reply.hidden", peer_reply, cohort_id=peer_reply.cohort_id)
+    session.flush()
+
+
+def hidden_answers(cohort: Cohort) -> Select:
+    """Answers a moderator hid from the cohort's gallery, most recently hidden first."""
+    return (
+        reflections_with_context()
+        .where(hidden_from_gallery(cohort.id))
+        .order_by(Reflection.hidden_at.desc(), Reflection.id.desc())
+    )
+
+
+def hidden_replies(cohort: Cohort) -> Select:
+    """Replies a moderator hid in the cohort, most recently hidden first."""
+    return (
+        select(PeerReply)
+        .options(joinedload(PeerReply.author))
+        .where(PeerReply.cohort_id == cohort.id, PeerReply.hidden_at.is_not(None))
+        .order_by(PeerReply.hidden_at.desc(), PeerReply.id.desc())
+    )
+
+
+def show_reflection(session: Session, actor: User, cohort: Cohort, reflection: Reflection) -> None:
+    """Undo a hide: the answer shows again wherever its author shares it; audited."""
+    reflection.hidden_at = None
+    reflection.hidden_by_id = None
+    audit.record(session, actor, "reflection.shown", reflection, cohort_id=cohort.id)
+    session.flush()
+
+
+def show_reply(session: Session, actor: User, peer_reply: PeerReply) -> None:
+    """Undo a hide of a reply; audited."""
+    peer_reply.hidden_at = None
+    peer_reply.hidden_by_id = None
+    audit.record(session, actor, "peer_reply.shown", peer_reply, cohort_id=peer_reply.cohort_id)
     session.flush()

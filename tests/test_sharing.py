@@ -216,3 +216,65 @@ def test_gallery_costs_the_same_queries_for_1_and_60_shared_answers(world, auth,
     assert page.count('class="shared-answer"') == 50
     assert q.count == small, q.statements
     print(f"gallery queries: {small} at 1 shared answer, {q.count} at 61")
+
+
+def _hide_both(db, people, ids):
+    _share(db, ids["answer"])
+    reply_id = db.scalar(
+        insert(PeerReply).returning(PeerReply.id),
+        [
+            {
+                "reflection_id": ids["answer"],
+                "cohort_id": ids["a"],
+                "author_id": people["ben"].id,
+                "body": "too harsh",
+                "body_html": "<p>too harsh</p>",
+                "hidden_at": now_utc(),
+            }
+        ],
+    )
+    db.execute(update(Reflection).values(hidden_at=now_utc()))
+    db.commit()
+    return reply_id
+
+
+def test_facilitator_lists_hidden_things_and_shows_them_again(world, auth, db):
+    people, ids = world
+    reply_id = _hide_both(db, people, ids)
+    auth.login(people["fa"].email)
+    base = f"/facilitate/cohorts/{ids['a']}"
+    assert "Ana&#39;s answer to share" in auth.client.get(f"{base}/hidden/answers").get_data(
+        as_text=True
+    )
+    assert "too harsh" in auth.client.get(f"{base}/hidden/replies").get_data(as_text=True)
+    assert auth.post(f"{base}/gallery/{ids['answer']}/show").status_code == 302
+    assert auth.post(f"{base}/replies/{reply_id}/show").status_code == 302
+    gallery = _gallery(auth, ids["a"])
+    assert "Ana&#39;s answer to share" in gallery
+    assert "too harsh" in gallery
+    actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["reflection.shown", "peer_reply.shown"]
+    db.commit()  # end the read, so the app may write
+    # Shown already: nothing to show again.
+    assert auth.post(f"{base}/gallery/{ids['answer']}/show").status_code == 404
+    assert auth.post(f"{base}/replies/{reply_id}/show").status_code == 400
+
+
+@pytest.mark.parametrize("who", ["fb", "ana"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/hidden/answers"),
+        ("GET", "/hidden/replies"),
+        ("POST", "/gallery/{answer}/show"),
+        ("POST", "/replies/{reply}/show"),
+    ],
+)
+def test_others_cannot_see_or_undo_moderation(world, auth, db, who, method, path):
+    people, ids = world
+    reply_id = _hide_both(db, people, ids)
+    auth.login(people[who].email)
+    url = f"/facilitate/cohorts/{ids['a']}" + path.format(answer=ids["answer"], reply=reply_id)
+    response = auth.client.get(url) if method == "GET" else auth.post(url)
+    assert response.status_code == 404
+    assert db.scalar(select(AuditEvent)) is None

@@ -12,6 +12,7 @@ from lms import cohorts, mail, sharing
 from lms.calendar import NonexistentTimeError, to_utc, zone, zone_names
 from lms.cohort_access import (
     load_gallery_reflection,
+    load_hidden_reflection,
     load_invitation,
     load_live_session,
     load_peer_reply,
@@ -293,3 +294,42 @@ def hide_reply(cohort_id: int, reply_id: int):
     session.commit()
     flash(gettext("The reply is hidden."))
     return _back_to_gallery(cohort)
+
+
+@bp.get("/cohorts/<int:cohort_id>/hidden/<any(answers, replies):kind>")
+def hidden(cohort_id: int, kind: str):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    statement = (
+        sharing.hidden_answers(cohort) if kind == "answers" else sharing.hidden_replies(cohort)
+    )
+    page = paginate(session, statement, page_number(request.args.get("page")))
+    return render_template(
+        "facilitator/cohort_hidden.html", cohort=cohort, kind=kind, page=page, confirm=ConfirmForm()
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/show")
+def show_shared_answer(cohort_id: int, reflection_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    reflection = load_hidden_reflection(session, cohort, reflection_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sharing.show_reflection(session, current_user, cohort, reflection)
+    session.commit()
+    flash(gettext("The answer shows again if its author shares it."))
+    return redirect(url_for("facilitator.hidden", cohort_id=cohort.id, kind="answers"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/replies/<int:reply_id>/show")
+def show_reply(cohort_id: int, reply_id: int):
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    peer_reply = load_peer_reply(session, cohort, reply_id)
+    if peer_reply.hidden_at is None or not ConfirmForm().validate_on_submit():
+        abort(400)
+    sharing.show_reply(session, current_user, peer_reply)
+    session.commit()
+    flash(gettext("The reply shows again."))
+    return redirect(url_for("facilitator.hidden", cohort_id=cohort.id, kind="replies"))
