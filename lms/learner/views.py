@@ -11,8 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_time, gettext, ngettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -72,11 +81,20 @@ def file_size(size: int) -> str:
     """A size in bytes as people read it."""
     if size < 1024:
         return ngettext("%(num)d byte", "%(num)d bytes", size)
-    if size < 1024 * 1024:
-        return gettext("%(n)s KB", n=f"{size / 1024:.0f}")
-    if size < 1024 * 1024 * 1024:
-        return gettext("%(n)s MB", n=f"{size / 1024 / 1024:.1f}")
-    return gettext("%(n)s GB", n=f"{size / 1024 / 1024 / 1024:.1f}")
+    if size < 1024**2:
+        return gettext("%(n)s KB", n=format_decimal(round(size / 1024)))
+    if size < 1024**3:
+        return gettext("%(n)s MB", n=format_decimal(round(size / 1024**2, 1)))
+    return gettext("%(n)s GB", n=format_decimal(round(size / 1024**3, 1)))
+
+
+@bp.app_template_filter("language_name")
+def language_name(code: str) -> str:
+    """A language's name in the viewer's language ("English" for "en"), or the code."""
+    try:
+        return Locale.parse(code, sep="-").get_display_name(get_locale()) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
 
 
 def storage() -> Storage:
