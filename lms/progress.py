@@ -198,9 +198,8 @@ def ensure_unlocked(outline_: Outline, lesson: Lesson) -> OutlineEntry:
     if i is None:
         raise LookupError(f"lesson {lesson.id} is not a current lesson")
     if outline_.entries[i].locked:
-        blocking = next(
-            e for e in reversed(outline_.entries[:i]) if e.state != LessonState.COMPLETE
-        )
+        # The first lesson not complete yet: the one the learner can open and finish now.
+        blocking = next(e for e in outline_.entries[:i] if e.state != LessonState.COMPLETE)
         raise LessonLockedError(blocking)
     return outline_.entries[i]
 

@@ -96,6 +96,8 @@ def test_a_locked_lesson_is_refused_by_the_server(client, auth, db, learner):
     page = response.get_data(as_text=True)
     assert "This lesson is locked" in page
     assert "Go to Lesson 1" in page
+    # Two lessons ahead: still sent to the first lesson not complete, the one open now.
+    assert "Go to Lesson 1" in client.get(_lesson_url(module, 3)).get_data(as_text=True)
     # Neither can it be completed, nor its prompts answered.
     assert auth.post(_lesson_url(module, 2) + "/complete").status_code == 403
     assert db.scalar(select(LessonProgress)) is None

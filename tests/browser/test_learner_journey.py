@@ -112,6 +112,10 @@ def test_a_new_learner_works_through_a_module(page, context, modules, assert_acc
     outline = page.get_by_role("navigation", name="Lessons of this module")
     expect(outline.get_by_role("link", name="Lesson 2 of Holistic wellness")).to_have_count(0)
     expect(outline.get_by_text("Locked")).to_have_count(2)
+    page.goto("/modules/holistic-wellness/lessons/lesson-3")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This lesson is locked")
+    assert_accessible(page)
+    page.get_by_role("link", name="Go to Lesson 1 of Holistic wellness").click()
 
     # Type an answer: it saves itself; a reload finds it.
     answer = page.get_by_label("What helps you rest?")
@@ -243,6 +247,7 @@ def test_keyboard_alone_takes_a_learner_to_the_certificate(page, make_user, db, 
     assert_accessible(page)
 
     page.goto("/prompts/1/answer/revisions")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Earlier versions of your answer")
     assert_accessible(page)
     page.goto("/account/delete")
     assert_accessible(page)
