@@ -17,6 +17,7 @@ from lms import migrate, packages
 from lms.accounts import credentials
 from lms.config import CHECKOUT_DIR
 from lms.db import database, get_session
+from lms.forms import PASSWORD_MIN_LENGTH
 from lms.models import Module, Role, User
 from lms.storage import Storage
 
@@ -95,8 +96,10 @@ def users_group() -> None:
 @with_appcontext
 def users_create(email: str, display_name: str, role: str, password: str) -> None:
     """Create an account with a role."""
-    if len(password) < 10:
-        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise click.BadParameter(
+            f"use at least {PASSWORD_MIN_LENGTH} characters", param_hint="--password"
+        )
     session = get_session()
     try:
         user = credentials.create_user(session, email, display_name, password, Role(role))

@@ -207,23 +207,36 @@ def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[LiveServer]
 
 
 class QueryCounter:
-    """Counts the SQL statements the app's engine runs while it is active."""
+    """Counts the SQL statements the app's engine runs inside each `with` block.
+
+    Each block gives its own frozen recording, so two counts taken one after the
+    other are never the same list.
+    """
 
     def __init__(self, engine) -> None:
         self.engine = engine
-        self.statements: list[str] = []
 
-    def _count(self, _conn, _cursor, statement, *_args) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            self.statements.append(statement)
-
-    def __enter__(self) -> QueryCounter:
-        self.statements.clear()
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
+    def __enter__(self) -> Recording:
+        self._recording = Recording()
+        event.listen(self.engine, "before_cursor_execute", self._recording.add)
+        return self._recording
 
     def __exit__(self, *exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._count)
+        event.remove(self.engine, "before_cursor_execute", self._recording.add)
+        self._recording.stopped = True
+
+
+class Recording:
+    """The statements of one `with count_queries` block."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.stopped = False
+
+    def add(self, _conn, _cursor, statement, *_args) -> None:
+        skipped = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+        if not self.stopped and not statement.lstrip().upper().startswith(skipped):
+            self.statements.append(statement)
 
     @property
     def count(self) -> int:

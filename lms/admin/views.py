@@ -29,7 +29,7 @@ def _load_user(user_id: int) -> User:
 
 @bp.get("/")
 def index():
-    return redirect(url_for("admin.people"))
+    return render_template("admin/index.html")
 
 
 @bp.get("/people")
