@@ -36,6 +36,10 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## bench: the benchmarks that exist so far (import memory: 200 lessons, 100 MB of attachments)
+bench: $(VENV)/.installed
+	$(BIN)/python bench/import_memory.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
