@@ -113,3 +113,10 @@ def test_share_reply_feedback_and_the_progress_export(page, make_user, db):
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
     assert [(r[0], r[2] + "%") for r in rows[1:]] == [(g[0], g[1]) for g in grid]
     assert rows[1][4:] == ["complete", "not_started", "not_started"]
+    page.get_by_role("button", name="Sign out").click()
+
+    # The learner is told of the feedback and reads it beside her answer.
+    _sign_in(page, "amina@example.org")
+    page.goto("/learning")
+    page.get_by_role("link", name="You have 1 new piece of feedback on your answers.").click()
+    expect(page.locator(".feedback em")).to_have_text("generous")
