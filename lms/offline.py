@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms import inbox, learner_files, reflections
+from lms import inbox, learner_files, progress, reflections
 from lms.db import now_utc
 from lms.html import MEDIA_URL_PREFIX
 from lms.models import (
@@ -160,17 +160,7 @@ def write_module_zip(
             .options(selectinload(Lesson.attachments), selectinload(Lesson.prompts))
         )
     }
-    module_attachments = list(
-        session.scalars(
-            select(Attachment)
-            .where(
-                Attachment.module_id == module.id,
-                Attachment.lesson_id.is_(None),
-                Attachment.archived_at.is_(None),
-            )
-            .order_by(Attachment.position, Attachment.id)
-        )
-    )
+    module_attachments = progress.module_attachments(session, module)
     media = list(session.scalars(select(Media).where(Media.module_id == module.id)))
     answers = _answers_by_lesson(session, user, lesson_ids)
 

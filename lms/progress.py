@@ -204,6 +204,21 @@ def ensure_unlocked(outline_: Outline, lesson: Lesson) -> OutlineEntry:
     return outline_.entries[i]
 
 
+def module_attachments(session: Session, module: Module) -> list[Attachment]:
+    """The module-wide downloads (not tied to a lesson) that are still current, in order."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(
+                Attachment.module_id == module.id,
+                Attachment.lesson_id.is_(None),
+                Attachment.archived_at.is_(None),
+            )
+            .order_by(Attachment.position, Attachment.id)
+        )
+    )
+
+
 def find_enrollment(session: Session, user: User, module: Module) -> Enrollment | None:
     """The learner's enrollment in the module, if any."""
     return session.scalar(

@@ -37,7 +37,7 @@ from lms.learner.forms import (
     EnrollForm,
     UploadForm,
 )
-from lms.models import Attachment, Enrollment, Module
+from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
 from lms.storage import Storage
 
@@ -168,17 +168,7 @@ def module(slug: str):
     session = get_session()
     module, enrollment = access.load_module(session, current_user, slug)
     outline = progress.outline(session, current_user, module)
-    shared = list(
-        session.scalars(
-            select(Attachment)
-            .where(
-                Attachment.module_id == module.id,
-                Attachment.lesson_id.is_(None),
-                Attachment.archived_at.is_(None),
-            )
-            .order_by(Attachment.position, Attachment.id)
-        )
-    )
+    shared = progress.module_attachments(session, module)
     return render_template(
         "learner/module.html",
         module=module,
