@@ -78,6 +78,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_SMTP_PASSWORD": env.get("LMS_SMTP_PASSWORD", ""),
         "LMS_SMTP_STARTTLS": env.get("LMS_SMTP_STARTTLS", "1") != "0",
         "LMS_MAIL_FROM": env.get("LMS_MAIL_FROM") or f"lms@{parts.hostname}",
+        # Cohorts: may facilitators create their own (admins always may)?
+        "LMS_FACILITATORS_CREATE_COHORTS": env.get("LMS_FACILITATORS_CREATE_COHORTS", "0") == "1",
         # Accounts.
         "LMS_PASSWORD_RESET_MAX_AGE": _int(env, "LMS_PASSWORD_RESET_MAX_AGE", 3600),
         "LMS_LOGIN_FAILURES_PER_ACCOUNT": _int(env, "LMS_LOGIN_FAILURES_PER_ACCOUNT", 5),

@@ -527,3 +527,33 @@ def test_a_closed_cohort_takes_no_one_new_and_can_reopen(admin, make_user, auth,
     assert 'checked id="closed"' in form
     auth.post(f"/admin/cohorts/{cohort.id}/edit", _cohort_form())
     assert db.scalar(select(Cohort.archived_at).where(Cohort.id == cohort.id)) is None
+
+
+def test_facilitators_may_not_create_cohorts_unless_the_site_allows_it(client, auth, make_user):
+    auth.login(make_user(Role.FACILITATOR).email)
+    assert client.get("/facilitate/cohorts/new").status_code == 404
+    response = auth.post("/facilitate/cohorts/new", {"name": "Mine"})
+    assert response.status_code == 404
+    assert "New cohort" not in client.get("/facilitate/").get_data(as_text=True)
+
+
+def test_a_facilitator_allowed_to_creates_a_cohort_and_facilitates_it(
+    app, client, auth, make_user, db
+):
+    app.config["LMS_FACILITATORS_CREATE_COHORTS"] = True
+    facilitator = make_user(Role.FACILITATOR)
+    auth.login(facilitator.email)
+    assert "New cohort" in client.get("/facilitate/").get_data(as_text=True)
+
+    response = auth.post("/facilitate/cohorts/new", {"name": "Riverside circle"})
+
+    cohort = db.scalars(select(Cohort).where(Cohort.name == "Riverside circle")).one()
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/facilitate/cohorts/{cohort.id}")
+    role = db.scalar(
+        select(Membership.role).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == facilitator.id
+        )
+    )
+    assert role == MembershipRole.FACILITATOR
+    assert client.get(f"/facilitate/cohorts/{cohort.id}").status_code == 200

@@ -6,46 +6,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from lms import cohorts
 from lms.admin.views import bp
 from lms.cohort_access import load_staff_cohort
 from lms.db import get_session
-from lms.facilitator.forms import CohortForm
-from lms.models import Cohort, Module, Role, User
+from lms.facilitator.forms import cohort_details, cohort_form
+from lms.models import Cohort
 from lms.pagination import page_number, paginate
-
-
-def _cohort_form(**kwargs) -> CohortForm:
-    """The cohort form with today's modules and staff as its choices."""
-    session = get_session()
-    form = CohortForm(**kwargs)
-    form.modules.choices = [
-        SelectChoice(m.id, m.title)
-        for m in session.scalars(select(Module).order_by(Module.title, Module.id))
-    ]
-    form.facilitators.choices = [
-        SelectChoice(u.id, f"{u.display_name} <{u.email}>")
-        for u in session.scalars(
-            select(User)
-            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
-            .order_by(User.display_name, User.id)
-        )
-    ]
-    return form
-
-
-def _details(form: CohortForm) -> cohorts.CohortDetails:
-    return cohorts.CohortDetails(
-        name=form.name.data,
-        description=form.description.data or "",
-        starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data,
-        module_ids=form.modules.data or [],
-        facilitator_ids=form.facilitators.data or [],
-        closed=bool(form.closed.data),
-    )
 
 
 @bp.get("/cohorts")
@@ -57,9 +25,9 @@ def cohort_list():
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 def new_cohort():
-    form = _cohort_form()
+    form = cohort_form()
     if form.validate_on_submit():
-        cohort = cohorts.create_cohort(get_session(), current_user, _details(form))
+        cohort = cohorts.create_cohort(get_session(), current_user, cohort_details(form))
         get_session().commit()
         flash(gettext("The cohort %(name)s is ready.", name=cohort.name))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
@@ -70,14 +38,14 @@ def new_cohort():
 def edit_cohort(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    form = _cohort_form(
+    form = cohort_form(
         obj=cohort,
         modules=[m.id for m in cohort.modules],
         facilitators=cohorts.facilitator_ids(session, cohort),
         closed=cohort.archived_at is not None,
     )
     if form.validate_on_submit():
-        cohorts.update_cohort(session, current_user, cohort, _details(form))
+        cohorts.update_cohort(session, current_user, cohort, cohort_details(form))
         session.commit()
         flash(gettext("Saved."))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))

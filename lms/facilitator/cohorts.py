@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -20,11 +22,34 @@ from lms.cohort_access import (
     load_staff_learner,
 )
 from lms.db import get_session
-from lms.facilitator.forms import AddMembersForm, ConfirmForm, LiveSessionForm
-from lms.facilitator.views import bp
+from lms.facilitator.forms import (
+    AddMembersForm,
+    ConfirmForm,
+    LiveSessionForm,
+    cohort_details,
+    cohort_form,
+)
+from lms.facilitator.views import bp, may_create_cohorts
 from lms.links import public_url
 from lms.models import Cohort, Invitation, LiveSession, Membership, User
 from lms.pagination import page_number, paginate
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+def new_cohort():
+    """A facilitator starts a cohort of their own, and facilitates it."""
+    if not may_create_cohorts(current_user):
+        abort(404)
+    form = cohort_form()
+    if form.validate_on_submit():
+        details = cohort_details(form)
+        if current_user.id not in details.facilitator_ids:
+            details = replace(details, facilitator_ids=[*details.facilitator_ids, current_user.id])
+        cohort = cohorts.create_cohort(get_session(), current_user, details)
+        get_session().commit()
+        flash(gettext("The cohort %(name)s is ready.", name=cohort.name))
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+    return render_template("admin/cohort_form.html", form=form, cohort=None)
 
 
 def _members(cohort: Cohort) -> Select:

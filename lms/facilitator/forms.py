@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,9 +24,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms import cohorts
 from lms.calendar import zone_names
+from lms.db import get_session
 from lms.forms import BaseForm, strip
-from lms.models import ReviewState
+from lms.models import Module, ReviewState, Role, User
 
 
 class CheckboxListField(SelectMultipleField):
@@ -155,3 +158,35 @@ class ReviewStateForm(BaseForm):
         choices=[SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
     )
     submit = SubmitField(_l("Save state"))
+
+
+def cohort_form(**kwargs) -> CohortForm:
+    """The cohort form with today's modules and staff as its choices."""
+    session = get_session()
+    form = CohortForm(**kwargs)
+    form.modules.choices = [
+        SelectChoice(m.id, m.title)
+        for m in session.scalars(select(Module).order_by(Module.title, Module.id))
+    ]
+    form.facilitators.choices = [
+        SelectChoice(u.id, f"{u.display_name} <{u.email}>")
+        for u in session.scalars(
+            select(User)
+            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    ]
+    return form
+
+
+def cohort_details(form: CohortForm) -> cohorts.CohortDetails:
+    """What the cohort form says, for lms.cohorts."""
+    return cohorts.CohortDetails(
+        name=form.name.data,
+        description=form.description.data or "",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        module_ids=form.modules.data or [],
+        facilitator_ids=form.facilitators.data or [],
+        closed=bool(form.closed.data),
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from lms.access import guard_blueprint
 from lms.cohort_access import staff_cohorts
 from lms.db import get_session
-from lms.models import Role
+from lms.models import Role, User
 from lms.pagination import page_number, paginate
 
 bp = Blueprint("facilitator", __name__, url_prefix="/facilitate")
@@ -20,4 +20,13 @@ def index():
     page = paginate(
         get_session(), staff_cohorts(current_user), page_number(request.args.get("page"))
     )
-    return render_template("facilitator/index.html", page=page)
+    return render_template(
+        "facilitator/index.html", page=page, may_create=may_create_cohorts(current_user)
+    )
+
+
+def may_create_cohorts(user: User) -> bool:
+    """Admins always; facilitators where the site allows it (LMS_FACILITATORS_CREATE_COHORTS)."""
+    if user.role == Role.ADMIN:
+        return True
+    return current_app.config["LMS_FACILITATORS_CREATE_COHORTS"]
