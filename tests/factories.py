@@ -26,14 +26,13 @@ from lms.models import (
     Enrollment,
     Lesson,
     Media,
-    Membership,
-    MembershipRole,
     Module,
     Prompt,
     Sequence,
     User,
 )
 from lms.storage import Storage, write_bytes_atomic
+from tests import cohort_data
 
 _numbers = count(1)
 
@@ -191,12 +190,4 @@ def make_cohort(
     db: Session, *, facilitators: Seq[User] = (), learners: Seq[User] = (), name: str = "Cohort"
 ) -> Cohort:
     """A cohort with facilitator and learner memberships (committed)."""
-    cohort = Cohort(name=name)
-    db.add(cohort)
-    db.flush()
-    for user in facilitators:
-        db.add(Membership(cohort_id=cohort.id, user_id=user.id, role=MembershipRole.FACILITATOR))
-    for user in learners:
-        db.add(Membership(cohort_id=cohort.id, user_id=user.id, role=MembershipRole.LEARNER))
-    db.commit()
-    return cohort
+    return cohort_data.make_cohort(db, name, facilitators=facilitators, learners=learners)
