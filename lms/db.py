@@ -133,3 +133,9 @@ def begin_write(session: Session) -> None:
     """End this read transaction; the next begins IMMEDIATE (for GET views that write)."""
     session.commit()
     session.bind = database().write_sessions.kw["bind"]
+
+
+def end_write(session: Session) -> None:
+    """Commit; later reads (a streamed download, say) hold no write lock while they run."""
+    session.commit()
+    session.bind = database().read_sessions.kw["bind"]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     Enum,
     ForeignKey,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -122,6 +124,12 @@ class User(Base):
     def rotate_session_token(self) -> None:
         """End every session and remember cookie of this account."""
         self.session_token = new_token()
+
+    @staticmethod
+    def matches(text: str) -> ColumnElement[bool]:
+        """A filter for people whose email or name contains the text, in any case."""
+        pattern = f"%{text.lower()}%"
+        return or_(User.email.like(pattern), User.display_name.ilike(pattern))
 
 
 class LoginThrottle(Base):

@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from lms import audit
 from lms.access import guard_blueprint
 from lms.accounts import credentials
-from lms.admin.forms import AccountStateForm, PeopleFilterForm, PersonForm
+from lms.admin.forms import AccountStateForm, AuditFilterForm, PeopleFilterForm, PersonForm
 from lms.db import get_session
-from lms.models import AuditEvent, Role, User
+from lms.models import Role, User
 from lms.pagination import page_number, paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,8 +36,7 @@ def people():
     search = PeopleFilterForm(request.args)
     statement = select(User).order_by(User.display_name, User.id)
     if search.validate() and search.q.data:
-        like = f"%{search.q.data.lower()}%"
-        statement = statement.where(or_(User.email.like(like), User.display_name.ilike(like)))
+        statement = statement.where(User.matches(search.q.data))
     page = paginate(get_session(), statement, page_number(request.args.get("page")))
     return render_template("admin/people.html", page=page, search=search)
 
@@ -98,13 +96,8 @@ def enable_person(user_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    statement = (
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    )
-    action = request.args.get("action", "").strip()
-    if action:
-        statement = statement.where(AuditEvent.action == action)
+    search = AuditFilterForm(request.args)
+    search.validate()
+    statement = audit.events(search.event_filter())
     page = paginate(get_session(), statement, page_number(request.args.get("page")))
-    return render_template("admin/audit.html", page=page, action=action)
+    return render_template("admin/audit.html", page=page, search=search)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 
-from lms import grid
+from lms import audit, grid
 from lms.cohort_access import load_staff_cohort, module_of_cohort
-from lms.db import get_session
+from lms.db import begin_write, end_write, get_session
 from lms.facilitator.views import bp
 from lms.pagination import page_number
 
@@ -35,6 +35,10 @@ def progress_csv(cohort_id: int, module_id: int):
     cohort = load_staff_cohort(session, current_user, cohort_id)
     module = module_of_cohort(session, cohort, module_id)
     sort = _sort()
+    # The progress of other people leaves the site: say so in the audit log first.
+    begin_write(session)
+    audit.record(session, current_user, "progress.exported", cohort, module_id=module.id)
+    end_write(session)
 
     def lines():
         # The query runs as the download starts, inside the streamed request's context.
