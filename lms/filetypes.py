@@ -21,6 +21,7 @@ import codecs
 import io
 import os
 import posixpath
+import re
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -122,6 +123,13 @@ _PROGRAMS = (
     (b"\xce\xfa\xed\xfe", N_("a macOS program")),
     (b"\xcf\xfa\xed\xfe", N_("a macOS program")),
     (b"\xca\xfe\xba\xbe", N_("a program")),
+)
+_MARKUP = (b"<script", b"<html", b"<!doctype", b"<svg", b"<iframe", b"<body", b"<object")
+_ZIP_TAIL_BYTES = 64 * 1024 + 22
+# Names of PDF actions that run code or carry files, and names hidden with #xx escapes.
+_PDF_ACTIVE = re.compile(
+    rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)(?![A-Za-z0-9])"
+    rb"|/[A-Za-z]*#[0-9A-Fa-f]{2}"
 )
 _DESCRIPTION_PARAMS = frozenset({"what", "expected"})
 _WEB_PAGE_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml")
@@ -262,6 +270,8 @@ def _check_content(stream: BinaryIO, name: str, expected: FileType) -> None:
         )
     if found == "zip":
         _check_office(stream, name, expected)
+    else:
+        _check_single_file(stream, head, name, expected)
 
 
 def _container(head: bytes) -> str | None:
@@ -320,6 +330,63 @@ def _check_text(stream: BinaryIO, head: bytes, name: str, expected: FileType) ->
         ) from None
     finally:
         stream.seek(position)
+
+
+def _check_single_file(stream: BinaryIO, head: bytes, name: str, expected: FileType) -> None:
+    """Refuse polyglots: a picture or a PDF that is also a web page, a zip or a script host.
+
+    Such files pass a magic-byte check yet open as something else in another program
+    (a GIF that a browser runs as script, a JPEG that unzips into a program).
+    """
+    lowered = head.lower()
+    if any(marker in lowered for marker in _MARKUP):
+        raise UnsupportedFileError(
+            N_('"%(name)s" hides a web page inside %(expected)s; it is not accepted.'),
+            name=name,
+            expected=expected.description,
+        )
+    if _ends_with_zip(stream):
+        raise UnsupportedFileError(
+            N_(
+                '"%(name)s" hides a zip archive inside %(expected)s; it is not accepted. Send '
+                "the files separately."
+            ),
+            name=name,
+            expected=expected.description,
+        )
+    if expected.name == "pdf" and _pdf_runs_code(stream):
+        raise UnsupportedFileError(
+            N_(
+                '"%(name)s" is a PDF with scripts, embedded files or launch actions; print it '
+                "to a new PDF and send that."
+            ),
+            name=name,
+        )
+
+
+def _ends_with_zip(stream: BinaryIO) -> bool:
+    """Whether a zip's end-of-directory record sits in the last 64 KiB (where unzip looks)."""
+    start = stream.tell()
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(max(start, end - _ZIP_TAIL_BYTES))
+    tail = stream.read(_ZIP_TAIL_BYTES)
+    stream.seek(start)
+    return b"PK\x05\x06" in tail
+
+
+def _pdf_runs_code(stream: BinaryIO) -> bool:
+    """Whether a PDF names an action that runs code, read in chunks that overlap by a name."""
+    start = stream.tell()
+    carry = b""
+    try:
+        while chunk := stream.read(CHUNK_BYTES):
+            window = carry + chunk
+            if _PDF_ACTIVE.search(window):
+                return True
+            carry = window[-64:]
+        return False
+    finally:
+        stream.seek(start)
 
 
 def _check_office(stream: BinaryIO, name: str, expected: FileType) -> None:

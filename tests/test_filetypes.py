@@ -134,6 +134,48 @@ def test_refused_files_say_why(name, content, message):
     assert message in str(caught.value)
 
 
+def _zip_of(name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
+# Files that pass a magic-byte check but open as something else in another program.
+POLYGLOTS = [
+    # A GIF whose header is also JavaScript, the classic way around a same-origin check.
+    ("avatar.gif", b"GIF89a/*\x00\x00*/=1;<script>alert(1)</script>", "hides a web page"),
+    ("photo.jpg", JPG + b"<html><body onload=alert(1)>", "hides a web page"),
+    ("map.png", PNG + b"<SVG onload=alert(1)>", "hides a web page"),
+    ("worksheet.pdf", PDF + b"<iframe src=javascript:alert(1)>", "hides a web page"),
+    # A picture with a zip appended: unzips into whatever it carries (GIFAR, JPEG+JAR).
+    ("photo.jpg", JPG + b"\x00" * 5000 + _zip_of("run.exe", b"MZ"), "hides a zip archive"),
+    ("story.mp3", MP3 + _zip_of("a.js", b"alert(1)"), "hides a zip archive"),
+    # PDFs that run code in a reader, plainly or with their names escaped.
+    ("worksheet.pdf", PDF + b"<< /S /JavaScript /JS (app.alert(1)) >>", "PDF with scripts"),
+    ("worksheet.pdf", PDF + b"<< /OpenAction << /S /Launch /F (cmd.exe) >> >>", "PDF with"),
+    ("worksheet.pdf", PDF + b"<< /Type /EmbeddedFile >>", "embedded files"),
+    ("worksheet.pdf", PDF + b"<< /S /J#61vaScript /JS (1) >>", "PDF with scripts"),
+    # The marker straddles the 1 MB chunks the scan reads.
+    ("worksheet.pdf", PDF + b" " * (1024 * 1024 - len(PDF) - 4) + b"/JavaScript", "PDF with"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), POLYGLOTS)
+def test_polyglots_are_refused(name, content, message):
+    with pytest.raises(UnsupportedFileError) as caught:
+        detect(io.BytesIO(content), name)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [PDF + b"<< /Type /Page /Contents 4 0 R >> /JSONish /JSX /Launcher", PDF],
+)
+def test_plain_pdfs_with_look_alike_names_are_accepted(content):
+    assert detect(io.BytesIO(content), "worksheet.pdf").name == "pdf"
+
+
 def test_an_allowlist_narrows_what_is_accepted():
     with pytest.raises(UnsupportedFileError, match=r"\.pdf are not accepted here \(accepted: "):
         detect(io.BytesIO(PDF), "worksheet.pdf", MEDIA_TYPES)

@@ -111,6 +111,80 @@ def test_types_are_checked_by_content(app, client, auth, db, lesson, name, conte
     assert _files_on_disk(app) == []
 
 
+def _download(client, stored) -> tuple[bytes, str]:
+    with client.get(f"/files/{stored.public_id}") as response:
+        assert "Set-Cookie" not in response.headers
+        return response.get_data(), response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../../etc/passwd.txt", "passwd.txt"),
+        ("/var/lib/lms/secret.txt", "secret.txt"),
+        ("notes\x00.exe.txt", "notes.exe.txt"),
+        ("a\x1b[2Jb\x07.txt", "a[2Jb.txt"),
+        ("\u202etxt.exe.txt", "txt.exe.txt"),
+        ("n" * 296 + ".txt", "n" * 196 + ".txt"),
+    ],
+)
+def test_hostile_names_are_cleaned_and_never_become_paths(
+    app, client, auth, db, lesson, sent, kept
+):
+    _user, prompt, _words, _url = lesson
+    upload(auth, prompt, (sent, b"plain words"))
+    [stored] = _stored(db)
+    assert stored.filename == kept
+    [path] = _files_on_disk(app)
+    assert path.name == stored.public_id  # the path is built from ids, never from the name
+    body, disposition = _download(client, stored)
+    assert body == b"plain words"
+    assert disposition.startswith("attachment;")
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "..\\..\\windows\\win.ini.txt",
+        'x.txt"\r\nSet-Cookie: stolen=1; "y.txt',
+        "naïve résumé 履歴書.txt",
+    ],
+)
+def test_names_that_break_headers_stay_inside_the_header(client, auth, db, lesson, sent):
+    _user, prompt, _words, _url = lesson
+    upload(auth, prompt, (sent, b"plain words"))
+    [stored] = _stored(db)
+    assert "/" not in stored.filename
+    assert "\\" not in stored.filename
+    _body, disposition = _download(client, stored)
+    assert "\r" not in disposition
+    assert "\n" not in disposition
+    assert disposition.isascii()  # anything else travels percent-encoded in filename*
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [("..", "has no file extension"), ("\u202etxt.exe", "files of type .exe are not accepted")],
+)
+def test_names_that_clean_to_nothing_useful_are_refused(
+    app, client, auth, db, lesson, sent, message
+):
+    _user, prompt, _words, url = lesson
+    upload(auth, prompt, (sent, b"plain words"))
+    assert message in client.get(url).get_data(as_text=True)
+    assert _stored(db) == []
+    assert _files_on_disk(app) == []
+
+
+def test_a_polyglot_is_refused_and_leaves_nothing(app, client, auth, db, lesson):
+    _user, prompt, _words, url = lesson
+    gifar = b"GIF89a/*\x00\x00*/=1;<script>alert(1)</script>"
+    upload(auth, prompt, ("avatar.gif", gifar))
+    assert "hides a web page" in client.get(url).get_data(as_text=True)
+    assert _stored(db) == []
+    assert _files_on_disk(app) == []
+
+
 def test_a_file_over_the_size_limit_is_refused(app, client, auth, db, lesson):
     _user, prompt, _words, url = lesson
     app.config["LMS_MAX_UPLOAD_BYTES"] = 1000
