@@ -126,6 +126,16 @@ _PROGRAMS = (
 )
 _MARKUP = (b"<script", b"<html", b"<!doctype", b"<svg", b"<iframe", b"<body", b"<object")
 _ZIP_TAIL_BYTES = 64 * 1024 + 22
+# The XML parts a word processor parses first; a DTD in any of them is refused.
+_OFFICE_XML = frozenset(
+    {
+        "[Content_Types].xml",
+        "word/document.xml",
+        "content.xml",
+        "styles.xml",
+        "META-INF/manifest.xml",
+    }
+)
 # Names of PDF actions that run code or carry files, and names hidden with #xx escapes.
 _PDF_ACTIVE = re.compile(
     rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)(?![A-Za-z0-9])"
@@ -402,12 +412,21 @@ def _check_office(stream: BinaryIO, name: str, expected: FileType) -> None:
         N_('"%(name)s" contains macros (programs); save it again as a document without macros.'),
         name=name,
     )
+    bomb = UnsupportedFileError(
+        N_(
+            '"%(name)s" declares XML entities, which documents never need and which can hide '
+            "an XML bomb; save it again from your word processor."
+        ),
+        name=name,
+    )
     try:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
             if len(infos) > MAX_OFFICE_ENTRIES:
                 raise not_it
             names = {info.filename for info in infos}
+            if any(_declares_entities(archive, n) for n in _OFFICE_XML & names):
+                raise bomb
             if expected.name == "docx":
                 manifest = _read_member(archive, "[Content_Types].xml")
                 if manifest is None or "word/document.xml" not in names:
@@ -426,6 +445,13 @@ def _check_office(stream: BinaryIO, name: str, expected: FileType) -> None:
                     raise macros
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
         raise not_it from None
+
+
+def _declares_entities(archive: zipfile.ZipFile, member: str) -> bool:
+    """Whether an XML member opens with a DTD: where entity expansion bombs live."""
+    with archive.open(member) as handle:
+        prolog = handle.read(HEAD_BYTES).upper()
+    return b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog
 
 
 def _read_member(archive: zipfile.ZipFile, member: str) -> bytes | None:

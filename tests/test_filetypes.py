@@ -30,7 +30,17 @@ WEBM = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm" + b"\x00" * 20
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 
 
-def docx(macros: bool = False) -> bytes:
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+        for n in range(1, 10)
+    )
+    + b"]><lolz>&lol9;</lolz>"
+)
+
+
+def docx(macros: bool = False, document: bytes = b"<w:document/>") -> bytes:
     main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     if macros:
         main = "application/vnd.ms-word.document.macroEnabled.main+xml"
@@ -40,17 +50,21 @@ def docx(macros: bool = False) -> bytes:
             "[Content_Types].xml",
             f'<Types><Override PartName="/word/document.xml" ContentType="{main}"/></Types>',
         )
-        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("word/document.xml", document)
         if macros:
             archive.writestr("word/vbaProject.bin", b"\x00macro")
     return buffer.getvalue()
 
 
-def odt(mimetype: str = "application/vnd.oasis.opendocument.text", macros=False) -> bytes:
+def odt(
+    mimetype: str = "application/vnd.oasis.opendocument.text",
+    macros=False,
+    content: bytes = b"<office:document-content/>",
+) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), mimetype)
-        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr("content.xml", content)
         if macros:
             archive.writestr("Basic/Standard/Module1.xml", "<script/>")
     return buffer.getvalue()
@@ -116,6 +130,13 @@ def test_detect_reads_a_path_and_leaves_a_stream_where_it_was(tmp_path):
         ("plan.docx", docx(macros=True), "contains macros"),
         ("plan.odt", odt(macros=True), "contains macros"),
         ("plan.docx", b"PK\x03\x04broken", "is not a Word document (.docx)"),
+        ("plan.docx", docx(document=BILLION_LAUGHS), "declares XML entities"),
+        ("plan.odt", odt(content=BILLION_LAUGHS), "declares XML entities"),
+        (
+            "plan.odt",
+            odt(content=b'<?xml version="1.0"?>\n<!doctype x SYSTEM "file:///etc/passwd">'),
+            "declares XML entities",
+        ),
         ("notes.txt", b"caf\xe9 latin-1", "is not text in UTF-8"),
         ("notes.csv", b"a,b\x00c", "contains binary data"),
         ("notes.txt", b"  <!DOCTYPE html><script>alert(1)</script>", "contains a web page"),
