@@ -353,9 +353,8 @@ class LiveSessionDetails:
 
 def notes_html(sessions: Iterable[LiveSession]) -> dict[int, Markup]:
     """Each live session's notes as sanitised HTML, by session id."""
-    # Markup is safe here: render_markdown is the sanitiser's own output (lms.html).
     return {
-        live.id: Markup(render_markdown(live.notes))  # noqa: S704
+        live.id: Markup(render_markdown(live.notes))  # noqa: S704  (sanitised by lms.html)
         for live in sessions
         if live.notes
     }
