@@ -1,0 +1,111 @@
+"""`lms storage sweep`: files nothing refers to are taken back; nothing referred to is touched."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lms import housekeeping, learner_files
+from lms.models import Attachment, LearnerFile, Media
+from lms.storage import Storage
+from tests.factories import make_module, store_blob
+
+HOUR = 3600
+
+
+def _age(path: Path, seconds: int) -> Path:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def _write(path: Path, data: bytes, age: int = 2 * HOUR) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return _age(path, age)
+
+
+@pytest.fixture
+def storage(app) -> Storage:
+    return Storage(Path(app.config["LMS_DATA_DIR"]))
+
+
+@pytest.fixture
+def learner_with_a_file(app, db, make_user, storage):
+    """A learner whose one file is in the database and on disk (an old one)."""
+    learner = make_user()
+    kept = LearnerFile(
+        public_id="k" * 32,
+        user_id=learner.id,
+        filename="story.txt",
+        content_type="text/plain",
+        size=5,
+        sha256="0" * 64,
+    )
+    db.add(kept)
+    db.commit()
+    path = learner_files.file_path(storage.data_dir, kept)
+    _write(path, b"story")
+    return learner, path
+
+
+def test_files_the_database_knows_are_kept_and_orphans_go(db, storage, learner_with_a_file):
+    learner, kept = learner_with_a_file
+    folder = kept.parent
+    orphan = _write(folder / ("o" * 32), b"a crash left me here")
+    half_written = _write(folder / ".tmp-abc123", b"half")
+    young_orphan = _write(folder / ("y" * 32), b"being committed right now", age=60)
+
+    report = housekeeping.sweep(db, storage, min_age_seconds=HOUR)
+
+    assert kept.read_bytes() == b"story"
+    assert not orphan.exists()
+    assert not half_written.exists()
+    assert young_orphan.exists()  # an upload in flight is never raced
+    assert (report.learner_files_removed, report.temporary_files_removed) == (1, 1)
+    assert report.bytes_freed == len(b"a crash left me here") + len(b"half")
+
+
+def test_the_folder_of_an_account_that_is_gone_goes(db, storage, learner_with_a_file):
+    gone = storage.data_dir / learner_files.FOLDER / "987654"
+    _write(gone / ("g" * 32), b"deleted account's drawing")
+    _age(gone, 2 * HOUR)
+
+    report = housekeeping.sweep(db, storage, min_age_seconds=HOUR)
+
+    assert not gone.exists()
+    assert report.learner_files_removed == 1
+    assert learner_with_a_file[1].exists()
+
+
+def test_blobs_a_module_still_uses_are_kept_and_the_rest_go(app, db, storage):
+    data_dir = app.config["LMS_DATA_DIR"]
+    make_module(db, lessons=2, attachments=1, media=True, data_dir=data_dir)
+    db.commit()
+    used = set(db.scalars(select(Attachment.sha256))) | set(db.scalars(select(Media.sha256)))
+    for sha256 in used:
+        _age(storage.blob_path(sha256), 2 * HOUR)
+    unused = store_blob(data_dir, b"an attachment of a version nobody uses")
+    _age(storage.blob_path(unused), 2 * HOUR)
+    fresh = store_blob(data_dir, b"placed a minute ago")
+
+    report = housekeeping.sweep(db, storage, min_age_seconds=HOUR)
+
+    assert all(storage.has_blob(sha256) for sha256 in used)
+    assert not storage.has_blob(unused)
+    assert storage.has_blob(fresh)
+    assert report.blobs_removed == 1
+
+
+def test_a_second_sweep_finds_nothing(db, storage, learner_with_a_file):
+    _write(learner_with_a_file[1].parent / ("o" * 32), b"orphan")
+    housekeeping.sweep(db, storage, min_age_seconds=HOUR)
+    assert housekeeping.sweep(db, storage, min_age_seconds=HOUR) == housekeeping.SweepReport()
+
+
+def test_an_empty_data_dir_is_fine(db, storage):
+    assert housekeeping.sweep(db, storage) == housekeeping.SweepReport()
