@@ -1,0 +1,292 @@
+"""A world of real objects behind every id in the app's URLs, for the access matrix.
+
+Two cohorts work through the module "wellness" (two lessons, one prompt each that
+takes files, an attachment per lesson, an image):
+
+- cohort A: learner A and facilitator A. Learner A finished the module: both answers
+  submitted, the first shared in the gallery, the second shared and then hidden by
+  facilitator A, a learner file on the second. The gallery has a reply by
+  facilitator A and a hidden one by learner A. A live session, an invitation.
+- cohort B: learner B and facilitator B. Learner B opened lesson 1 only and submitted
+  its answer, so lesson 2, its prompt and its attachment are not yet hers.
+- cohort C: open to join, with an invitation to a guest; nobody is in it.
+
+There is an admin, an account with a password reset link, and two module packages
+the admin uploaded (one to confirm, one to cancel).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms import calendar, learner_files
+from lms.accounts import credentials
+from lms.db import now_utc
+from lms.models import (
+    Attachment,
+    Enrollment,
+    Invitation,
+    LessonProgress,
+    LiveSession,
+    PeerReply,
+    ProgressStatus,
+    Role,
+    User,
+)
+from tests import cohort_data
+from tests.conftest import PASSWORD, csrf_token
+from tests.factories import make_module
+from tests.fixtures.packages.kit import MINIMAL, zip_folder
+
+ACTORS = ("anonymous", "learner_a", "learner_b", "facilitator_a", "facilitator_b", "admin")
+
+
+@dataclass
+class World:
+    """Who is who (actor name -> user id) and every object a URL can name."""
+
+    users: dict[str, int]
+    # URL argument values by name: ids, slugs, tokens.
+    ids: dict[str, Any]
+    package_zip: bytes
+
+
+def signed_in(app: Flask, db: Session, user_id: int | None) -> FlaskClient:
+    """A new browser, signed in as the user (None: anonymous).
+
+    The session carries the account's current session token, as signing in through
+    the form would leave it; every request still loads the user through the app's own
+    user loader. A fresh browser per request keeps one row's sign-out, password change
+    or new account from leaking into the next row.
+    """
+    client = app.test_client()
+    if user_id is None:
+        return client
+    token = db.scalar(select(User.session_token).where(User.id == user_id))
+    db.commit()  # end the read: on SQLite it would hold the app's writes back
+    if token is not None:  # a deleted account stays signed out
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+    return client
+
+
+def _progress(db: Session, user: User, lesson, complete: bool) -> None:
+    status = ProgressStatus.COMPLETE if complete else ProgressStatus.IN_PROGRESS
+    db.add(
+        LessonProgress(
+            user_id=user.id,
+            lesson_id=lesson.id,
+            status=status,
+            completed_at=now_utc() if complete else None,
+        )
+    )
+
+
+def _upload_package(app: Flask, db: Session, admin: User, package_zip: bytes) -> str:
+    """Upload a package through the admin's page; returns the import token."""
+    client = signed_in(app, db, admin.id)
+    response = client.post(
+        "/admin/modules/import",
+        data={
+            "package": (io.BytesIO(package_zip), "package.zip"),
+            "csrf_token": csrf_token(client, "/admin/modules"),
+        },
+        content_type="multipart/form-data",
+    )
+    match = re.search(r"/admin/modules/import/([A-Za-z0-9_-]+)$", response.headers["Location"])
+    assert match, response.headers.get("Location")
+    return match.group(1)
+
+
+def build_world(app: Flask, db: Session, tmp_path: Path) -> World:
+    """Every object of the module docstring, committed."""
+    data_dir = app.config["LMS_DATA_DIR"]
+    roles = [Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR, Role.ADMIN]
+    people = cohort_data.quick_users(db, *roles, Role.LEARNER)
+    learner_a, learner_b, facilitator_a, facilitator_b, admin, forgetful = people
+    module = make_module(
+        db,
+        slug="wellness",
+        lessons=2,
+        prompts=[{"accepts_files": True}],
+        attachments=1,
+        media=True,
+        data_dir=data_dir,
+    )
+    lesson_1, lesson_2 = module.lessons
+    prompt_1, prompt_2 = lesson_1.prompts[0], lesson_2.prompts[0]
+    attachment_2 = db.scalar(select(Attachment).where(Attachment.lesson_id == lesson_2.id))
+    cohort_a = cohort_data.make_cohort(db, "Cohort A", [module], [facilitator_a], [learner_a])
+    cohort_b = cohort_data.make_cohort(db, "Cohort B", [module], [facilitator_b], [learner_b])
+    cohort_c = cohort_data.make_cohort(db, "Cohort C")
+
+    # Learner A finished the module; learner B opened its first lesson.
+    db.add(
+        Enrollment(
+            user_id=learner_a.id,
+            module_id=module.id,
+            last_lesson_id=lesson_2.id,
+            completed_at=now_utc(),
+        )
+    )
+    _progress(db, learner_a, lesson_1, complete=True)
+    _progress(db, learner_a, lesson_2, complete=True)
+    db.add(Enrollment(user_id=learner_b.id, module_id=module.id, last_lesson_id=lesson_1.id))
+    _progress(db, learner_b, lesson_1, complete=False)
+    db.commit()
+    answer = cohort_data.submit(db, learner_a, prompt_1, "What I learned about listening")
+    hidden_answer = cohort_data.submit(db, learner_a, prompt_2, "What I fear at home")
+    cohort_data.submit(db, learner_b, prompt_1, "Learner B's answer")
+    answer.shared_at = hidden_answer.shared_at = now_utc()
+    hidden_answer.hidden_at, hidden_answer.hidden_by_id = now_utc(), facilitator_a.id
+    learner_file = learner_files.add_file(
+        db,
+        learner_a,
+        hidden_answer,
+        io.BytesIO(b"My notes from the circle\n"),
+        "notes.txt",
+        data_dir=data_dir,
+        limits=learner_files.Limits(max_bytes=1_000_000, quota_bytes=10_000_000),
+    )
+    reply = PeerReply(
+        reflection_id=answer.id,
+        cohort_id=cohort_a.id,
+        author_id=facilitator_a.id,
+        body="Thank you",
+        body_html="<p>Thank you</p>",
+    )
+    hidden_reply = PeerReply(
+        reflection_id=answer.id,
+        cohort_id=cohort_a.id,
+        author_id=learner_a.id,
+        body="A reply hidden by a moderator",
+        body_html="<p>A reply hidden by a moderator</p>",
+        hidden_at=now_utc(),
+        hidden_by_id=facilitator_a.id,
+    )
+    live = LiveSession(
+        cohort_id=cohort_a.id,
+        title="Listening circle",
+        starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
+    )
+    invitation = Invitation(cohort_id=cohort_a.id, email="invitee@example.org")
+    guest_invitation = Invitation(cohort_id=cohort_c.id, email="guest@example.org")
+    db.add_all([reply, hidden_reply, live, invitation, guest_invitation])
+    db.commit()
+
+    package_zip = zip_folder(MINIMAL, tmp_path / "package.zip", top="listening-circles")
+    package_bytes = package_zip.read_bytes()
+    users = {
+        "learner_a": learner_a.id,
+        "learner_b": learner_b.id,
+        "facilitator_a": facilitator_a.id,
+        "facilitator_b": facilitator_b.id,
+        "admin": admin.id,
+    }
+    ids = {
+        # The module, its lesson 2 (learner A's, locked for B) and what hangs off it.
+        "slug": module.slug,
+        "lesson_slug": lesson_2.slug,
+        "module_id": module.id,
+        "prompt_id": prompt_2.id,
+        "attachment_id": attachment_2.id,
+        "module_slug": module.slug,
+        "path": "map.png",
+        "filename": "css/site.css",
+        # Learner A's work and cohort A's objects.
+        "public_id": learner_file.public_id,
+        "reflection_id": answer.id,
+        "hidden_answer": hidden_answer.id,
+        "cohort_id": cohort_a.id,
+        "other_cohort": cohort_b.id,
+        "live_id": live.id,
+        "invitation_id": invitation.id,
+        "reply_id": reply.id,
+        "hidden_reply": hidden_reply.id,
+        "user_id": learner_a.id,
+        "kind": "answers",
+        # Tokens: each is the whole credential of its page.
+        "feed_token": calendar.feed_token(app.config["SECRET_KEY"], cohort_a.id, learner_a.id),
+        "invitation_token": guest_invitation.token,
+        "join_code": cohort_c.join_code,
+        "reset_token": credentials.make_reset_token(app.config, forgetful),
+        "import_token": _upload_package(app, db, admin, package_bytes),
+        "import_token_to_cancel": _upload_package(app, db, admin, package_bytes),
+        # For forms.
+        "learner_email": learner_a.email,
+        "facilitator_a": facilitator_a.id,
+    }
+    db.commit()
+    return World(users=users, ids=ids, package_zip=package_bytes)
+
+
+# --- Valid forms for the POST routes --------------------------------------------------
+# Each POST is sent with a form its view accepts, so an allowed actor's answer is the
+# action's real answer (a redirect), not a validation error. Routes not named here take
+# just the CSRF token (a confirm button).
+
+_NEW_PASSWORD = {"password": PASSWORD, "confirm": PASSWORD}
+_LIVE_SESSION = {
+    "title": "Listening circle",
+    "day": "2027-01-15",
+    "start": "18:00",
+    "time_zone": "Africa/Nairobi",
+    "duration_minutes": "90",
+}
+
+
+def _answer(w: World) -> dict[str, Any]:
+    p = w.ids["prompt_id"]
+    return {f"p{p}-body": "A new thought", f"p{p}-revision": "1"}
+
+
+def _upload(w: World) -> dict[str, Any]:
+    return {f"u{w.ids['prompt_id']}-files": (io.BytesIO(b"More notes\n"), "more.txt")}
+
+
+def _cohort(w: World) -> dict[str, Any]:
+    return {
+        "name": "Cohort A",
+        "modules": [str(w.ids["module_id"])],
+        "facilitators": [str(w.ids["facilitator_a"])],
+    }
+
+
+FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "accounts.register": lambda w: {
+        "display_name": "Newcomer",
+        "email": "newcomer@example.org",
+        **_NEW_PASSWORD,
+    },
+    "accounts.login": lambda w: {"email": w.ids["learner_email"], "password": PASSWORD},
+    "accounts.change_password": lambda w: {"current_password": PASSWORD, **_NEW_PASSWORD},
+    "accounts.reset_request": lambda w: {"email": w.ids["learner_email"]},
+    "accounts.reset_password": lambda w: _NEW_PASSWORD,
+    "learner.save_answer": _answer,
+    "learner.upload_files": _upload,
+    "learner.join_cohort": lambda w: {"code": w.ids["join_code"]},
+    "learner.reply": lambda w: {"body": "Thank you for sharing"},
+    "learner.delete_account": lambda w: {"password": PASSWORD, "understood": "y"},
+    "facilitator.add_members": lambda w: {"emails": "friend@example.org"},
+    "facilitator.new_live_session": lambda w: _LIVE_SESSION,
+    "facilitator.edit_live_session": lambda w: _LIVE_SESSION,
+    "facilitator.give_feedback": lambda w: {"body": "Thank you, well seen."},
+    "facilitator.review_state": lambda w: {"state": "reviewed"},
+    "facilitator.new_cohort": lambda w: {"name": "Cohort D"},
+    "admin.new_cohort": lambda w: {"name": "Cohort D"},
+    "admin.edit_cohort": _cohort,
+    "admin.person": lambda w: {"role": "learner"},
+    "admin.upload_package": lambda w: {"package": (io.BytesIO(w.package_zip), "package.zip")},
+}
