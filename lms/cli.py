@@ -1,4 +1,4 @@
-"""The `lms` command: database, people, set-up and serving."""
+"""The `lms` command: database, people, set-up, backups and serving."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from lms import migrate, packages
+from lms import backup, migrate, packages
 from lms.accounts import credentials
 from lms.config import CHECKOUT_DIR
 from lms.db import database, get_session
@@ -43,6 +44,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(modules_group)
     app.cli.add_command(setup)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(serve)
 
 
@@ -304,6 +307,64 @@ def _import_bundled_modules() -> None:
         click.echo(
             f"Imported the bundled module {result.module.slug} {result.module.version} "
             f"({result.module.lesson_count} lessons)."
+        )
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1000:
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out: Path) -> None:
+    """Write the database and the data dir to OUT (a .tar), while the app keeps serving."""
+    started = time.monotonic()
+    try:
+        result = backup.write_backup(
+            database().engine, Path(current_app.config["LMS_DATA_DIR"]), out
+        )
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    manifest = result.manifest
+    click.echo(
+        f"Wrote {out} ({_size(result.size)}, {time.monotonic() - started:.1f} s): "
+        f"the {manifest.kind} database at schema revision {manifest.schema_revision}, "
+        f"{sum(manifest.tables.values())} rows, {len(manifest.files)} files."
+    )
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Replace the data of a database and data dir that hold some."
+)
+@with_appcontext
+def restore_command(archive: Path, force: bool) -> None:
+    """Restore a backup made by `lms backup` into an empty database and data dir.
+
+    Stop the app first: the database and the files are replaced under it.
+    """
+    started = time.monotonic()
+    try:
+        result = backup.restore(
+            archive, database().engine, Path(current_app.config["LMS_DATA_DIR"]), force=force
+        )
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    manifest = result.manifest
+    click.echo(
+        f"Restored the backup of {manifest.created_at} "
+        f"({time.monotonic() - started:.1f} s): {sum(manifest.tables.values())} rows, "
+        f"{len(manifest.files)} files."
+    )
+    if result.upgraded_to:
+        click.echo(
+            f"The database was migrated from {manifest.schema_revision} to {result.upgraded_to}."
         )
 
 
