@@ -167,10 +167,14 @@ def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
 def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFile:
     """A learner file the user may download, else 404.
 
-    Its owner, admins, and the facilitators of a cohort the owner belongs to may.
+    Its owner, admins, and the facilitators of a cohort the owner belongs to may. A
+    facilitator membership counts only while the account has the facilitator role:
+    demoting someone leaves their memberships in place.
     """
     statement = select(LearnerFile).where(LearnerFile.public_id == public_id)
-    if user.role != Role.ADMIN:
+    if user.role == Role.LEARNER:
+        statement = statement.where(LearnerFile.user_id == user.id)
+    elif user.role == Role.FACILITATOR:
         staff = aliased(Membership)
         member = aliased(Membership)
         facilitates_owner = exists().where(
