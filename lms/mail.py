@@ -27,7 +27,8 @@ def build_message(config: Mapping[str, Any], to: str, subject: str, body: str) -
     message = EmailMessage()
     message["From"] = config["LMS_MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    # A subject is one line: a newline in a cohort's or a person's name would break the header.
+    message["Subject"] = " ".join(subject.split())
     message.set_content(body)
     return message
 
