@@ -36,9 +36,11 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: the benchmarks that exist so far (import memory: 200 lessons, 100 MB of attachments)
+## bench: every hot path against a baseline app, budgets PASS/FAIL, import memory (docs/performance.md)
+##        on PostgreSQL: LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/lms_bench make bench
+BENCH_ARGS ?=
 bench: $(VENV)/.installed
-	$(BIN)/python bench/import_memory.py
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

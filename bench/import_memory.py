@@ -28,6 +28,7 @@ from pathlib import Path
 MIB = 1024 * 1024
 BUDGET_MB = 64
 CHUNK = MIB
+SAFE_BYTES = bytes.maketrans(b"/<", b"_(")
 
 
 def _png(seed: int) -> bytes:
@@ -49,7 +50,9 @@ def _write_random(path: Path, size: int) -> None:
         left = size - 9
         while left > 0:
             step = min(CHUNK, left)
-            handle.write(os.urandom(step))
+            # No "/" or "<": random bytes would otherwise spell PDF actions (/JS) or markup,
+            # which the importer rightly refuses.
+            handle.write(os.urandom(step).translate(SAFE_BYTES))
             left -= step
 
 
