@@ -110,8 +110,8 @@ def _upload_package(app: Flask, db: Session, admin: User, package_zip: bytes) ->
     return match.group(1)
 
 
-def build_world(app: Flask, db: Session, tmp_path: Path) -> World:
-    """Every object of the module docstring, committed."""
+def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -> World:
+    """Every object of the module docstring, committed (the uploads only if asked)."""
     data_dir = app.config["LMS_DATA_DIR"]
     roles = [Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR, Role.ADMIN]
     people = cohort_data.quick_users(db, *roles, Role.LEARNER)
@@ -211,6 +211,7 @@ def build_world(app: Flask, db: Session, tmp_path: Path) -> World:
         "hidden_answer": hidden_answer.id,
         "cohort_id": cohort_a.id,
         "other_cohort": cohort_b.id,
+        "open_cohort": cohort_c.id,
         "live_id": live.id,
         "invitation_id": invitation.id,
         "reply_id": reply.id,
@@ -222,12 +223,13 @@ def build_world(app: Flask, db: Session, tmp_path: Path) -> World:
         "invitation_token": guest_invitation.token,
         "join_code": cohort_c.join_code,
         "reset_token": credentials.make_reset_token(app.config, forgetful),
-        "import_token": _upload_package(app, db, admin, package_bytes),
-        "import_token_to_cancel": _upload_package(app, db, admin, package_bytes),
         # For forms.
         "learner_email": learner_a.email,
         "facilitator_a": facilitator_a.id,
     }
+    if uploads:
+        ids["import_token"] = _upload_package(app, db, admin, package_bytes)
+        ids["import_token_to_cancel"] = _upload_package(app, db, admin, package_bytes)
     db.commit()
     return World(users=users, ids=ids, package_zip=package_bytes)
 
@@ -290,3 +292,8 @@ FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
     "admin.person": lambda w: {"role": "learner"},
     "admin.upload_package": lambda w: {"package": (io.BytesIO(w.package_zip), "package.zip")},
 }
+
+
+def form(endpoint: str, world: World) -> dict[str, Any]:
+    """A valid form for the route's POST (without its CSRF token)."""
+    return FORMS[endpoint](world) if endpoint in FORMS else {}
