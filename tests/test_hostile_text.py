@@ -6,11 +6,94 @@ then every page that shows the text is read as a browser would read it.
 
 from __future__ import annotations
 
+import io
+import re
 from email import message_from_bytes, policy
+from html import unescape
 
+import pytest
+from sqlalchemy import select
+
+from lms import learner_files
 from lms.mail import outbox_dir
-from lms.models import Role
+from lms.models import LearnerFile, Role
 from tests.cohort_data import quick_users
+from tests.factories import make_enrollment, make_module
+from tests.hostile import PAYLOADS, World, as_sent_by_a_browser, assert_inert
+
+
+@pytest.fixture
+def world(app, db, tmp_path) -> World:
+    return World(app, db, tmp_path, PAYLOADS).build()
+
+
+def _payload(name: str) -> str:
+    [text] = [p.text for p in PAYLOADS if p.name == name]
+    return text
+
+
+def test_every_page_shows_hostile_text_as_text(world):
+    problems, texts = [], {}
+    for actor, path in world.pages:
+        for page_path, html in actor.read(path):
+            try:
+                texts[page_path] = assert_inert(html, page_path).text
+            except AssertionError as error:
+                problems.append(str(error))
+    for where, html in world.seen:
+        try:
+            assert_inert(html, where)
+        except AssertionError as error:
+            problems.append(str(error))
+    assert not problems, "\n".join(problems)
+    # Shown as written: template syntax is not evaluated, encoded script is not decoded
+    # into a tag (a Markdown answer shows it as the characters it encodes, as text).
+    for page in ("/my-work", f"/cohorts/{world.cohort_id}/gallery", "/admin/people"):
+        for name in ("template-jinja", "template-raw", "template-dollar"):
+            assert _payload(name) in texts[page], (page, name)
+    entity = _payload("entity-script")
+    assert unescape(entity) in texts["/my-work"]  # the answer, as Markdown
+    assert entity in texts["/admin/people"]  # a name, as plain text
+
+
+def test_file_names_never_reach_paths_or_headers(app, db, auth, make_user):
+    learner = make_user()
+    auth.login(learner.email)
+    module = make_module(db, lessons=1, prompts=[{"accepts_files": True}])
+    make_enrollment(db, learner, module)
+    [prompt_id] = [p.id for p in module.lessons[0].prompts]
+    db.commit()
+    auth.client.get(f"/modules/{module.slug}/lessons/lesson-1")
+    # The test client cuts a name at a quote; a browser sends it percent-encoded.
+    names = [as_sent_by_a_browser(f"{p.text}.txt") for p in PAYLOADS]
+    files = [(io.BytesIO(f"file {n}".encode()), name) for n, name in enumerate(names)]
+    response = auth.post(
+        f"/prompts/{prompt_id}/answer/files",
+        {f"u{prompt_id}-files": files},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    lesson = auth.client.get(f"/modules/{module.slug}/lessons/lesson-1").get_data(as_text=True)
+    assert_inert(lesson, "the lesson page listing the files and the refusals")
+    stored = list(db.scalars(select(LearnerFile).order_by(LearnerFile.id)))
+    db.commit()
+    refused = lesson.count('class="flash flash-error"')  # names that clean to nothing usable
+    assert len(stored) + refused == len(names)
+    assert len(stored) > len(names) * 0.9
+    data_dir = app.config["LMS_DATA_DIR"]
+    for learner_file in stored:
+        path = learner_files.file_path(data_dir, learner_file)
+        assert path.relative_to(data_dir).parts[-2:] == (str(learner.id), learner_file.public_id)
+        with auth.client.get(f"/files/{learner_file.public_id}") as download:
+            disposition = download.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;"), disposition
+        assert disposition.isascii(), disposition  # anything else goes in filename*
+        assert not re.search(r"[\x00-\x1f\x7f]", disposition), disposition
+        # One parameter per name: a quote in the name cannot end the filename early.
+        plain = re.fullmatch(
+            r'attachment; filename="((?:[^"\\]|\\.)*)"(; filename\*=\S+)?', disposition
+        )
+        assert plain, disposition
 
 
 def test_a_name_with_line_breaks_stays_out_of_mail_headers(app, db, auth):
