@@ -176,9 +176,13 @@ FORBIDDEN_TAGS = frozenset(
     {"style", "svg", "math", "object", "embed", "base", "applet", "frame", "frameset"}
     | {"noscript", "template", "xmp", "plaintext", "listing", "isindex", "portal"}
 )
-# Browsers drop tabs and newlines inside URLs; zero-width and direction marks are
-# removed too, to judge the strictest reading.
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f\u200b-\u200f\u202a-\u202e\u2060\ufeff]")
+# Browsers drop tabs and newlines inside a URL and controls and spaces around it; all
+# of them are dropped here, wherever they are (stricter). A zero-width character is not
+# dropped by browsers: "java\u200bscript:" is a relative address, not a scheme.
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
+# A browser reads what an iframe holds as plain text, up to "</iframe" (as nh3 does):
+# markup in there never becomes elements.
+RAW_TEXT_TAGS = frozenset({"iframe"})
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]*$")
 
@@ -210,6 +214,8 @@ class _Reader(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self._check(tag, dict(attrs), attrs)
         self._in_script = tag == "script"
+        if tag in RAW_TEXT_TAGS:
+            self.set_cdata_mode(tag)
 
     def handle_startendtag(self, tag, attrs):
         self._check(tag, dict(attrs), attrs)
