@@ -17,7 +17,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest.mock import patch
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -199,6 +199,11 @@ class PageReading:
 
     problems: list[str] = field(default_factory=list)
     text: str = ""
+    attribute_values: list[str] = field(default_factory=list)
+
+    def shows(self, needle: str) -> bool:
+        """True if the page holds the needle as text or in an attribute (a form field's value)."""
+        return needle in self.text or any(needle in value for value in self.attribute_values)
 
 
 class _Reader(HTMLParser):
@@ -247,6 +252,7 @@ class _Reader(HTMLParser):
                 self._problem("an iframe not on an allowlisted video host")
             if "sandbox" not in values:
                 self._problem("an iframe without sandbox")
+        self.reading.attribute_values += [value for _name, value in attrs if value]
         for name, value in attrs:
             if not _ATTRIBUTE_NAME.match(name):
                 self._problem(f"an attribute named {name!r} (markup broke out)")
@@ -325,7 +331,8 @@ class Actor:
 
 MODULE_SLUG = "hostile-text"
 NAME_LIMIT = 120  # a display name
-TEXT_LIMIT = 200  # titles and cohort names; the other fields take more
+TEXT_LIMIT = 200  # titles and cohort names
+LONG_TEXT_LIMIT = 1000  # prompts, answers, replies, feedback (each takes at least this)
 
 
 def _quoted(text: str) -> str:
@@ -338,15 +345,23 @@ def _validator_accepts(payload: Payload) -> bool:
     return not any(f.error for f in scan.findings) and not scan.local_references
 
 
-def write_package(folder: Path, groups: list[list[Payload]], bodies: str = "accepted") -> Path:
-    """A module package whose every text is hostile: a lesson, prompt and attachment per group.
+def write_package(
+    folder: Path, groups: list[list[Payload]], prompts: list[str], bodies: str = "accepted"
+) -> Path:
+    """A module package whose every text is hostile.
 
-    ``bodies="accepted"`` writes into lesson bodies only what the package validator lets
-    through, so that the package imports; ``"all"`` writes every payload, and is refused.
+    A lesson per group (title, body) and a module-wide attachment per group (title); the
+    first lessons ask the ``prompts``. ``bodies="accepted"`` writes into lesson bodies only
+    what the package validator lets through, so that the package imports; ``"all"`` writes
+    every payload, and is refused.
     """
     (folder / "lessons").mkdir(parents=True)
     (folder / "attachments").mkdir()
     everything = [p for group in groups for p in group]
+    sheets = []
+    for n, group in enumerate(groups, start=1):
+        (folder / "attachments" / f"sheet-{n:02d}.txt").write_text(f"Sheet {n}\n")
+        sheets.append(f"{{path: attachments/sheet-{n:02d}.txt, title: {_quoted(joined(group))}}}")
     (folder / "module.yaml").write_text(
         "format: 1\n"
         f"slug: {MODULE_SLUG}\n"
@@ -357,20 +372,22 @@ def write_package(folder: Path, groups: list[list[Payload]], bodies: str = "acce
         "license: CC-BY-4.0\n"
         f"authors: [{', '.join(_quoted(p.text) for p in everything[:3])}]\n"
         "estimated_minutes: 30\n"
-        "sequence: open\n",
+        "sequence: open\n"
+        f"attachments: [{', '.join(sheets)}]\n",
         encoding="utf-8",
     )
     for n, group in enumerate(groups, start=1):
-        text = _quoted(joined(group))
-        (folder / "attachments" / f"sheet-{n:02d}.txt").write_text(f"Sheet {n}\n")
         body = joined([p for p in group if bodies == "all" or _validator_accepts(p)])
+        prompt = (
+            f"prompts: [{{id: q{n}, text: {_quoted(prompts[n - 1])}, accepts_files: true}}]\n"
+            if n <= len(prompts)
+            else ""
+        )
         (folder / "lessons" / f"{n:02d}-lesson.md").write_text(
             "---\n"
             f"slug: lesson-{n:02d}\n"
-            f"title: {text}\n"
-            "minutes: 5\n"
-            f"attachments: [{{path: attachments/sheet-{n:02d}.txt, title: {text}}}]\n"
-            f"prompts: [{{id: q{n}, text: {text}, accepts_files: true}}]\n"
+            f"title: {_quoted(joined(group))}\n"
+            f"minutes: 5\n{prompt}"
             f"---\n\nLesson {n}.\n\n{body}\n",
             encoding="utf-8",
         )
@@ -410,6 +427,7 @@ class World:
     def __init__(self, app: Flask, db: Session, tmp_path: Path, payloads: list[Payload]):
         self.app, self.db, self.tmp_path, self.payloads = app, db, tmp_path, payloads
         self.texts = [joined(group) for group in bundles(payloads, TEXT_LIMIT)]
+        self.long_texts = [joined(group) for group in bundles(payloads, LONG_TEXT_LIMIT)]
         self.pages: list[tuple[Actor, str]] = []
         self.seen: list[tuple[str, str]] = []
         [admin] = quick_users(db, Role.ADMIN)
@@ -425,6 +443,7 @@ class World:
         self.answer_and_share()
         self.upload_files()
         self.reply_and_give_feedback()
+        self.echo_back()
         return self
 
     # --- people ---
@@ -461,7 +480,9 @@ class World:
         """The admin uploads a package that is refused, then one that imports, and imports it."""
         groups = bundles(self.payloads, TEXT_LIMIT)
         for bodies in ("all", "accepted"):
-            folder = write_package(self.tmp_path / f"package-{bodies}", groups, bodies)
+            folder = write_package(
+                self.tmp_path / f"package-{bodies}", groups, self.long_texts, bodies
+            )
             data = _zip(folder, self.tmp_path / f"package-{bodies}.zip")
             response = self.admin.post(
                 "/admin/modules/import",
@@ -477,14 +498,15 @@ class World:
         imports.wait_for_imports()
         [module_id] = self._read(select(Module.id).where(Module.slug == MODULE_SLUG))
         self.module_id = module_id
-        lessons = self._read(
-            select(Lesson.slug, Prompt.id)
+        self.lesson_slugs = self._read(
+            select(Lesson.slug).where(Lesson.module_id == module_id).order_by(Lesson.position)
+        )
+        self.prompt_ids = self._read(
+            select(Prompt.id)
             .join(Prompt.lesson)
             .where(Lesson.module_id == module_id)
             .order_by(Lesson.position)
         )
-        self.lesson_slugs = [slug for slug, _ in lessons]
-        self.prompt_ids = [prompt_id for _, prompt_id in lessons]
         self.pages_of(self.admin, response.headers["Location"], "/admin/modules")
 
     # --- cohorts and live sessions ---
@@ -543,9 +565,8 @@ class World:
         """The author answers every prompt with a text, submits, completes and shares."""
         author, lessons = self.author, f"/modules/{MODULE_SLUG}/lessons"
         author.post(f"/modules/{MODULE_SLUG}/enroll", {})
-        for text, slug, prompt_id in zip(
-            self.texts, self.lesson_slugs, self.prompt_ids, strict=True
-        ):
+        answered = zip(self.long_texts, self.lesson_slugs, self.prompt_ids, strict=False)
+        for text, slug, prompt_id in answered:
             author.get(f"{lessons}/{slug}")  # a prompt is answered once its lesson is open
             response = author.post(
                 f"/prompts/{prompt_id}/answer",
@@ -556,6 +577,9 @@ class World:
                 },
             )
             assert response.status_code == 302, (text, response.status_code)
+        for slug in self.lesson_slugs:  # all complete: the certificate shows the names
+            if slug not in self.lesson_slugs[: len(self.prompt_ids)]:
+                author.get(f"{lessons}/{slug}")
             author.post(f"{lessons}/{slug}/complete", {})
         mine = Reflection.user_id == self.user_ids[1]
         reflections = dict(self._read(select(Reflection.prompt_id, Reflection.id).where(mine)))
@@ -566,7 +590,7 @@ class World:
         prompt_id = self.prompt_ids[0]
         response = author.post(
             f"/prompts/{prompt_id}/answer",
-            {f"p{prompt_id}-body": self.texts[-1], f"p{prompt_id}-revision": "0"},
+            {f"p{prompt_id}-body": self.long_texts[-1], f"p{prompt_id}-revision": "0"},
         )
         assert response.status_code == 409, response.status_code
         self.seen.append(("the conflict page", response.get_data(as_text=True)))
@@ -579,7 +603,8 @@ class World:
             "/my-work",
             "/cohorts",
             f"/cohorts/{self.cohort_id}",
-            *(f"{lessons}/{slug}" for slug in self.lesson_slugs),
+            # Each shows every lesson title in its outline; these show the prompts too.
+            *(f"{lessons}/{slug}" for slug in self.lesson_slugs[: len(self.prompt_ids)]),
         )
 
     def upload_files(self) -> None:
@@ -597,7 +622,7 @@ class World:
     def reply_and_give_feedback(self) -> None:
         """The replier replies to every shared answer; the facilitator gives feedback on each."""
         gallery = f"/cohorts/{self.cohort_id}/gallery"
-        for text, reflection_id in zip(self.texts, self.reflection_ids, strict=True):
+        for text, reflection_id in zip(self.long_texts, self.reflection_ids, strict=True):
             response = self.replier.post(f"{gallery}/{reflection_id}/replies", {"body": text})
             assert response.status_code == 302, (text, response.status_code)
             response = self.facilitator.post(
@@ -621,6 +646,46 @@ class World:
             *(f"/facilitate/reflections/{r}" for r in self.reflection_ids),
         )
         self.pages_of(self.admin, "/admin/audit")
+
+    # --- what a page says back ---
+
+    def echo_back(self) -> None:
+        """Hostile text typed into filters and forms that show it back (refused or not)."""
+        cohort, text = f"/facilitate/cohorts/{self.cohort_id}", joined(self.payloads)
+        self.pages_of(
+            self.admin,
+            "/admin/people?" + urlencode({"q": text}),
+            "/admin/audit?" + urlencode({"action": text, "actor": text}),
+        )
+        self.pages_of(self.facilitator, "/facilitate/reflections?" + urlencode({"learner": text}))
+        echoes = [
+            (self.facilitator, f"{cohort}/members/add", {"emails": text}),
+            (self.author, "/cohorts/join", {"code": text}),
+            (Actor(self.app), "/login", {"email": text, "password": text}),
+            (
+                Actor(self.app),
+                "/register",
+                {"display_name": text, "email": text, "password": "x", "confirm": "y"},
+            ),
+        ]
+        for actor, path, data in echoes:
+            response = actor.post(path, data)
+            self.seen.append((f"{path}, sent every payload", response.get_data(as_text=True)))
+        # A second version of an answer: the earlier versions page lists both.
+        prompt_id = self.prompt_ids[1]
+        self.author.post(
+            f"/prompts/{prompt_id}/answer",
+            {
+                f"p{prompt_id}-body": self.long_texts[0],
+                f"p{prompt_id}-revision": "1",
+                f"p{prompt_id}-submit": "y",
+            },
+        )
+        self.pages_of(self.author, f"/prompts/{prompt_id}/answer/revisions")
+        self.downloads = [
+            (self.author, f"/modules/{MODULE_SLUG}/download"),
+            (self.author, "/my-work/export"),
+        ]
 
     # --- reading ---
 
