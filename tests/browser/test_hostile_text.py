@@ -25,14 +25,15 @@ for (const name of ["alert", "confirm", "prompt"]) {
 # ontoggle), then give handlers and failed image loads a moment to fire.
 PROVOKE = """
 async () => {
-  for (const element of document.querySelectorAll("body *")) {
+  for (const element of document.body.querySelectorAll("*")) {
     for (const type of ["mouseover", "mouseenter", "pointerover", "pointerenter"]) {
       element.dispatchEvent(new MouseEvent(type, {bubbles: true}));
     }
-    if (typeof element.focus === "function") element.focus();
     if (element.tagName === "DETAILS") element.open = true;
   }
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const focusable = "a, button, input, select, textarea, summary, [tabindex]";
+  for (const element of document.body.querySelectorAll(focusable)) element.focus();
+  await new Promise((resolve) => setTimeout(resolve, 150));
   return window.__xssCalls;
 }
 """
@@ -91,7 +92,6 @@ def test_no_payload_runs_in_chromium(browser, live_server, world):
             f"/facilitate/cohorts/{cohort}",
             f"/facilitate/cohorts/{cohort}/hidden/replies",
         ],
-        world.admin_email: ["/admin/people", "/admin/cohorts", "/admin/modules"],
     }
     shown: dict[str, str] = {}
     ran = [
@@ -102,4 +102,4 @@ def test_no_payload_runs_in_chromium(browser, live_server, world):
     assert ran == []
     # The payloads are there, shown as text.
     assert "tpl{{7*7}}tpl" in shown["/my-work"]
-    assert "<script>__xss(1)</script>" in shown["/admin/people"]
+    assert "<script>__xss(1)</script>" in shown[f"/facilitate/cohorts/{cohort}"]
