@@ -42,8 +42,13 @@ def progress_csv(cohort_id: int, module_id: int):
 
     def lines():
         # The query runs as the download starts, inside the streamed request's context.
-        lessons, rows = grid.all_rows(session, cohort.id, module.id, sort)
-        yield from grid.csv_lines(lessons, rows)
+        # The app context's teardown closed the session when the view returned, so the
+        # connection the query takes again is given back here, or it leaks until GC.
+        try:
+            lessons, rows = grid.all_rows(session, cohort.id, module.id, sort)
+            yield from grid.csv_lines(lessons, rows)
+        finally:
+            session.close()
 
     response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
