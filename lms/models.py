@@ -363,6 +363,8 @@ class Reflection(Base):
         UniqueConstraint("user_id", "prompt_id"),
         Index("ix_reflection_prompt_id_submitted_at", "prompt_id", "submitted_at"),
         Index("ix_reflection_review_state_submitted_at", "review_state", "submitted_at"),
+        # The inbox: submitted answers, newest first.
+        Index("ix_reflection_state_submitted_at", "state", "submitted_at", "id"),
         Index("ix_reflection_prompt_id_shared_at", "prompt_id", "shared_at"),
         CheckConstraint("state IN ('draft', 'submitted')", name="state"),
         CheckConstraint("review_state IN ('new', 'reviewed', 'needs_reply')", name="review_state"),

@@ -1,0 +1,76 @@
+"""Queries that must not grow with the site: the plans and shapes behind the budgets.
+
+The benchmark (make bench) measures these pages at 20 and at 10,000 learners; these
+tests keep the reasons they stay flat from quietly disappearing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import event
+
+from lms.db import database
+from lms.models import Role
+from tests.cohort_data import make_cohort, make_module, quick_users, submit
+
+
+@pytest.fixture
+def cohort_world(db):
+    facilitator, ana, ben, outsider = quick_users(
+        db, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.LEARNER
+    )
+    module = make_module(db, lessons=3)
+    cohort = make_cohort(db, "A", [module], [facilitator], [ana, ben])
+    for learner in (ana, ben, outsider):
+        submit(db, learner, module.lessons[0].prompts[0], f"An answer by {learner.display_name}")
+    db.commit()
+    return facilitator, cohort, module
+
+
+def _statements(app, client, path):
+    """(SQL, parameters) of every SELECT one request runs."""
+    seen = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    engine = database(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_grid_sorted_by_name_sums_no_progress(app, auth, cohort_world):
+    facilitator, cohort, module = cohort_world
+    auth.login(facilitator.email)
+    path = f"/facilitate/cohorts/{cohort.id}/modules/{module.id}/progress"
+    by_name = _statements(app, auth.client, path)
+    assert not any("GROUP BY" in sql for sql, _ in by_name)
+    by_progress = _statements(app, auth.client, path + "?sort=-progress")
+    assert any("GROUP BY" in sql for sql, _ in by_progress)
+
+
+@pytest.mark.skipif(
+    os.environ.get("LMS_TEST_DATABASE", "sqlite") != "sqlite", reason="SQLite's query plan"
+)
+def test_inbox_walks_an_index_newest_first_instead_of_sorting_every_answer(
+    app, auth, db, cohort_world
+):
+    facilitator, _cohort, _module = cohort_world
+    auth.login(facilitator.email)
+    statements = _statements(app, auth.client, "/facilitate/reflections")
+    (sql, parameters) = next(
+        (sql, parameters)
+        for sql, parameters in statements
+        if "FROM reflection" in sql and "ORDER BY reflection.submitted_at DESC" in sql
+    )
+    with database(app).engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)]
+    assert any("ix_reflection_state_submitted_at" in step for step in plan), plan
+    assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
