@@ -463,6 +463,18 @@ def drain(url: str) -> None:
             answer.read()
     except urllib.error.HTTPError:
         pass  # the baseline has no "/": its 404 comes in turn all the same
+    # Other workers may still be finishing a request or two of the run.
+    time.sleep(1)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A path to drive: its name, URL and wrk script (made afresh for every run)."""
+
+    name: str
+    url: str
+    script: Callable[[], str]
+    one_thread_per_connection: bool = False
 
 
 class Load:
@@ -495,27 +507,29 @@ class Load:
         line = next(line for line in run.stdout.splitlines() if line.startswith("BENCH "))
         return json.loads(line[len("BENCH ") :])
 
-    def measure(
-        self,
-        url: str,
-        script: Callable[[], str],
-        *,
-        threads: int | None = None,
-        connections: int | None = None,
-    ) -> Figure:
-        connections = connections or self.args.connections
-        threads = threads or min(self.args.threads, connections)
-        self.once(url, script(), 1, threads, connections)
-        drain(url)
-        figure = Figure()
+    def measure(self, *paths: Target) -> dict[str, Figure]:
+        """Each path's figure; runs take turns path by path, so drift on a shared machine
+        weighs on a product path and the baseline it is compared with alike."""
+        figures = {path.name: Figure() for path in paths}
+        for path in paths:
+            self.once(path.url, path.script(), 1, *self._shape(path))
+            drain(path.url)
         for _ in range(self.args.runs):
-            result = self.once(url, script(), self.args.seconds, threads, connections)
-            drain(url)
-            figure.rps.append(result["requests"] / (result["duration_us"] / 1e6))
-            figure.p50_ms.append(result["p50_us"] / 1000)
-            figure.p99_ms.append(result["p99_us"] / 1000)
-            figure.bad += result["bad_status"] + result["socket_errors"]
-        return figure
+            for path in paths:
+                result = self.once(path.url, path.script(), self.args.seconds, *self._shape(path))
+                drain(path.url)
+                figure = figures[path.name]
+                figure.rps.append(result["requests"] / (result["duration_us"] / 1e6))
+                figure.p50_ms.append(result["p50_us"] / 1000)
+                figure.p99_ms.append(result["p99_us"] / 1000)
+                figure.bad += result["bad_status"] + result["socket_errors"]
+        return figures
+
+    def _shape(self, path: Target) -> tuple[int, int]:
+        connections = self.args.connections
+        if path.one_thread_per_connection:
+            return connections, connections
+        return min(self.args.threads, connections), connections
 
 
 def autosave_prompts(db: Database, count: int) -> list[tuple[int, int]]:
@@ -716,53 +730,64 @@ def main(argv: list[str] | None = None) -> int:
                 anonymous = Browser(app_url)
                 login_csrf = _csrf(anonymous.get("/login"))
 
+                def get(browser: Browser) -> Callable[[], str]:
+                    return lambda: request_script(headers={"Cookie": browser.cookie})
+
                 baseline_env = large.environ() | {"BENCH_PAGE_BYTES": str(page_bytes)}
                 with gunicorn(
                     "bench.baseline:create_app()", baseline_env, scratch / "baseline.log"
                 ) as base_url:
                     baseline_bytes = len(Browser(base_url).get(f"/page/{lesson_id}").encode())
                     print(f"  lesson page {page_bytes:,} bytes; baseline page {baseline_bytes:,}")
-                    figures["baseline_template"] = load.measure(
-                        f"{base_url}/page/{lesson_id}", request_script
+                    figures |= load.measure(
+                        Target("baseline_template", f"{base_url}/page/{lesson_id}", request_script),
+                        Target("lesson_page", app_url + lesson_path, get(learner)),
                     )
-                    figures["baseline_write"] = load.measure(
-                        base_url, lambda: write_script(progress_ids[0], progress_ids[-1])
+                    figures |= load.measure(
+                        Target(
+                            "baseline_write",
+                            base_url,
+                            lambda: write_script(progress_ids[0], progress_ids[-1]),
+                        ),
+                        Target(
+                            "autosave",
+                            app_url,
+                            lambda: autosave_script(
+                                learner.cookie,
+                                learner_csrf,
+                                autosave_prompts(large, args.connections),
+                            ),
+                            one_thread_per_connection=True,
+                        ),
                     )
-
-                def get(browser: Browser) -> Callable[[], str]:
-                    return lambda: request_script(headers={"Cookie": browser.cookie})
-
-                figures["lesson_page"] = load.measure(app_url + lesson_path, get(learner))
-                figures["autosave"] = load.measure(
-                    app_url,
-                    lambda: autosave_script(
-                        learner.cookie, learner_csrf, autosave_prompts(large, args.connections)
-                    ),
-                    threads=args.connections,
-                )
-                figures["my_learning"] = load.measure(app_url + "/learning", get(learner))
-                figures["catalog"] = load.measure(app_url + "/modules", get(learner))
                 cohort, module = seeded["cohort_id"], seeded["module_id"]
                 grid = f"/facilitate/cohorts/{cohort}/modules/{module}/progress"
-                figures["inbox"] = load.measure(app_url + "/facilitate/reflections", get(staff))
-                figures["inbox_filtered"] = load.measure(
-                    app_url + f"/facilitate/reflections?cohort={cohort}&module={module}&state=new",
-                    get(staff),
-                )
-                figures["grid"] = load.measure(app_url + grid, get(staff))
-                figures["csv_export"] = load.measure(app_url + grid + ".csv", get(staff))
                 login_body = urllib.parse.urlencode(
                     {"email": BENCH_LEARNER, "password": BENCH_PASSWORD, "csrf_token": login_csrf}
                 )
-                figures["login"] = load.measure(
-                    app_url + "/login",
-                    lambda: request_script(
-                        "POST",
-                        {
-                            "Cookie": anonymous.cookie,
-                            "Content-Type": "application/x-www-form-urlencoded",
-                        },
-                        login_body,
+                figures |= load.measure(
+                    Target("my_learning", app_url + "/learning", get(learner)),
+                    Target("catalog", app_url + "/modules", get(learner)),
+                    Target("inbox", app_url + "/facilitate/reflections", get(staff)),
+                    Target(
+                        "inbox_filtered",
+                        app_url
+                        + f"/facilitate/reflections?cohort={cohort}&module={module}&state=new",
+                        get(staff),
+                    ),
+                    Target("grid", app_url + grid, get(staff)),
+                    Target("csv_export", app_url + grid + ".csv", get(staff)),
+                    Target(
+                        "login",
+                        app_url + "/login",
+                        lambda: request_script(
+                            "POST",
+                            {
+                                "Cookie": anonymous.cookie,
+                                "Content-Type": "application/x-www-form-urlencoded",
+                            },
+                            login_body,
+                        ),
                     ),
                 )
 
