@@ -27,7 +27,17 @@ from werkzeug.security import generate_password_hash
 from lms.accounts import credentials
 from lms.admin import imports
 from lms.html import EMBED_HOSTS, inspect_lesson
-from lms.models import Lesson, LiveSession, Module, PeerReply, Prompt, Reflection, Role, User
+from lms.models import (
+    LearnerFile,
+    Lesson,
+    LiveSession,
+    Module,
+    PeerReply,
+    Prompt,
+    Reflection,
+    Role,
+    User,
+)
 from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
 
@@ -454,7 +464,8 @@ class World:
         with patch.object(credentials, "hash_password", _quick_hash):
             for n, group in enumerate(bundles(self.payloads, NAME_LIMIT), start=1):
                 email = f"person{n}@example.org"
-                response = Actor(self.app).post(
+                newcomer = Actor(self.app)
+                response = newcomer.post(
                     "/register",
                     {
                         "display_name": joined(group),
@@ -464,6 +475,8 @@ class World:
                     },
                 )
                 assert response.status_code == 302, ([p.name for p in group], response.status_code)
+                welcome = response.headers["Location"]  # "Welcome, <name>!"
+                self.seen.append((f"{welcome} after registering", newcomer.get(welcome)))
                 self.emails.append(email)
         ids = dict(self._read(select(User.email, User.id)))
         self.user_ids = [ids[email] for email in self.emails]
@@ -618,6 +631,10 @@ class World:
             content_type="multipart/form-data",
         )
         assert response.status_code == 302, response.status_code
+        # Removing one: "Removed “<name>”." on the next page.
+        [public_id] = self._read(select(func.min(LearnerFile.public_id)))
+        self.author.post(f"/files/{public_id}/delete", {})
+        self.seen.append(("/my-work after removing a file", self.author.get("/my-work")))
 
     def reply_and_give_feedback(self) -> None:
         """The replier replies to every shared answer; the facilitator gives feedback on each."""

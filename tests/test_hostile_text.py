@@ -12,6 +12,7 @@ import zipfile
 from email import message_from_bytes, policy
 from html import unescape
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from lms.mail import outbox_dir
 from lms.models import LearnerFile, Role
 from tests.cohort_data import quick_users
 from tests.factories import make_enrollment, make_module
-from tests.hostile import PAYLOADS, World, as_sent_by_a_browser, assert_inert
+from tests.hostile import JOIN_LINKS, PAYLOADS, World, as_sent_by_a_browser, assert_inert
 
 
 @pytest.fixture
@@ -46,6 +47,10 @@ def _offline_pages(zipped: bytes) -> list[tuple[str, str]]:
                 pages.append((name, head.split("<style>")[0] + rest))
     assert pages
     return pages
+
+
+ICS_PROPERTIES = {"UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "URL"}
+ICS_PROPERTIES |= {"LOCATION"}
 
 
 def _payload(name: str) -> str:
@@ -76,6 +81,19 @@ def test_every_page_shows_hostile_text_as_text(world):
             except AssertionError as error:
                 problems.append(str(error))
     assert not problems, "\n".join(problems)
+    # Calendars: a line break in a title or a note never starts a property of its own.
+    with world.author.client.get(f"/cohorts/{world.cohort_id}/calendar.ics") as response:
+        calendar = icalendar.Calendar.from_ical(response.get_data())
+    events = [c for c in calendar.walk() if c.name == "VEVENT"]
+    # iCalendar has one line break, \n.
+    texts = tuple(text.replace("\r\n", "\n") for text in world.texts)
+    links = tuple(link.replace("\r\n", "\n") for link in JOIN_LINKS)
+    assert {str(e["SUMMARY"]) for e in events} <= {*texts, "A join link"}
+    for event in events:  # the notes, then the join link
+        description = str(event.get("DESCRIPTION", ""))
+        assert description.startswith((*texts, *links)), description
+        assert set(event) <= ICS_PROPERTIES, set(event) - ICS_PROPERTIES
+    assert [c.name for c in calendar.subcomponents if c.name != "VEVENT"] == []
     # Every page read shows hostile text (a page that showed none would prove nothing).
     assert [page for page, reading in readings.items() if not reading.shows("__xss(")] == []
     # Shown as written: template syntax is not evaluated, encoded script is not decoded
