@@ -172,6 +172,7 @@ JOIN_LINKS = [
     'https://meet.example.org/" onmouseover="__xss(8)" x="',
     "https://meet.example.org/<script>__xss(9)</script>",
     "https://meet.example.org/?'><img src=x onerror=__xss(10)>",
+    "https://meet.example.org/x\r\nATTACH:https://evil.example/x\r\nX-INJECTED:1",
 ]
 
 

@@ -14,13 +14,13 @@ from html import unescape
 
 import icalendar
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import learner_files
 from lms.mail import outbox_dir
-from lms.models import LearnerFile, Role
+from lms.models import LearnerFile, LiveSession, Role
 from tests.cohort_data import quick_users
-from tests.factories import make_enrollment, make_module
+from tests.factories import make_cohort, make_enrollment, make_module
 from tests.hostile import JOIN_LINKS, PAYLOADS, World, as_sent_by_a_browser, assert_inert
 
 
@@ -162,3 +162,32 @@ def test_a_name_with_line_breaks_stays_out_of_mail_headers(app, db, auth):
     ]
     assert mail["Subject"] == "You are now in the cohort Spring Bcc: everyone@example.org"
     assert mail["Bcc"] is None
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://meet.example.org/x\r\nATTACH:https://evil.example/x",
+        "https://meet.example.org/x\nBEGIN:VALARM",
+        "https://meet.example.org/a b",
+        "https://meet.example.org/\tx",
+    ],
+)
+def test_a_join_link_with_a_line_break_or_space_is_refused(app, db, auth, link):
+    facilitator, learner = quick_users(db, Role.FACILITATOR, Role.LEARNER)
+    cohort = make_cohort(db, facilitators=[facilitator], learners=[learner])
+    auth.login(facilitator.email)
+    response = auth.post(
+        f"/facilitate/cohorts/{cohort.id}/sessions/new",
+        {
+            "title": "Opening circle",
+            "day": "2026-03-10",
+            "start": "18:30",
+            "time_zone": "Europe/Berlin",
+            "duration_minutes": "60",
+            "join_url": link,
+        },
+    )
+    assert response.status_code == 200
+    assert "A link has no spaces or line breaks." in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(LiveSession)) == 0

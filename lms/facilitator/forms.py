@@ -75,6 +75,10 @@ def _http_url(_form, field) -> None:
         parts = urlsplit(field.data)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValidationError(_l("Use a link that starts with https:// or http://."))
+        # A link has no spaces or line breaks; a line break would start a new line (a
+        # property of its own) in the calendar files members import.
+        if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+            raise ValidationError(_l("A link has no spaces or line breaks."))
 
 
 def _known_zone(_form, field) -> None:
