@@ -25,10 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import flask
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from lms import calendar, learner_files
 from lms.accounts import credentials
@@ -49,6 +52,9 @@ from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_module
 from tests.fixtures.packages.kit import MINIMAL, zip_folder
 
+# The test password under few pbkdf2 rounds: werkzeug checks any method it names.
+QUICK_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
 ACTORS = ("anonymous", "learner_a", "learner_b", "facilitator_a", "facilitator_b", "admin")
 
 
@@ -60,10 +66,15 @@ class World:
     # URL argument values by name: ids, slugs, tokens.
     ids: dict[str, Any]
     package_zip: bytes
+    # The CSRF secret every browser's session holds, and the token its pages would carry.
+    csrf_secret: str
+    csrf_token: str
 
 
-def signed_in(app: Flask, db: Session, user_id: int | None) -> FlaskClient:
-    """A new browser, signed in as the user (None: anonymous).
+def signed_in(
+    app: Flask, db: Session, user_id: int | None, csrf_secret: str | None = None
+) -> FlaskClient:
+    """A new browser, signed in as the user (None: anonymous), holding the CSRF secret.
 
     The session carries the account's current session token, as signing in through
     the form would leave it; every request still loads the user through the app's own
@@ -71,15 +82,24 @@ def signed_in(app: Flask, db: Session, user_id: int | None) -> FlaskClient:
     or new account from leaking into the next row.
     """
     client = app.test_client()
-    if user_id is None:
-        return client
-    token = db.scalar(select(User.session_token).where(User.id == user_id))
-    db.commit()  # end the read: on SQLite it would hold the app's writes back
-    if token is not None:  # a deleted account stays signed out
-        with client.session_transaction() as session:
+    token = None
+    if user_id is not None:
+        token = db.scalar(select(User.session_token).where(User.id == user_id))
+        db.commit()  # end the read: on SQLite it would hold the app's writes back
+    with client.session_transaction() as session:
+        if token is not None:  # a deleted account stays signed out
             session["_user_id"] = token
             session["_fresh"] = True
+        if csrf_secret is not None:
+            session["csrf_token"] = csrf_secret
     return client
+
+
+def _csrf(app: Flask) -> tuple[str, str]:
+    """A CSRF secret for a session and its signed token, as Flask-WTF makes them."""
+    with app.test_request_context():
+        token = generate_csrf()
+        return flask.session["csrf_token"], token
 
 
 def _progress(db: Session, user: User, lesson, complete: bool) -> None:
@@ -116,6 +136,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
     roles = [Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR, Role.ADMIN]
     people = cohort_data.quick_users(db, *roles, Role.LEARNER)
     learner_a, learner_b, facilitator_a, facilitator_b, admin, forgetful = people
+    for person in people:
+        # Checked dozens of times per world: scrypt's cost is not what the matrix tests.
+        person.password_hash = QUICK_PASSWORD_HASH
     module = make_module(
         db,
         slug="wellness",
@@ -231,7 +254,8 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         ids["import_token"] = _upload_package(app, db, admin, package_bytes)
         ids["import_token_to_cancel"] = _upload_package(app, db, admin, package_bytes)
     db.commit()
-    return World(users=users, ids=ids, package_zip=package_bytes)
+    secret, token = _csrf(app)
+    return World(users, ids, package_bytes, csrf_secret=secret, csrf_token=token)
 
 
 # --- Valid forms for the POST routes --------------------------------------------------

@@ -48,7 +48,7 @@ from lms.models import (
     User,
 )
 from tests.access_world import ACTORS, World, build_world, form, signed_in
-from tests.conftest import Auth, csrf_token
+from tests.conftest import Auth
 
 LOGIN = "login"
 
@@ -231,14 +231,14 @@ def url_of(app: Flask, world: World, endpoint: str, overrides: dict | None = Non
 
 
 def send(app: Flask, db: Session, world: World, actor: str, method: str, url: str, data=None):
-    """One request by a fresh browser of the actor (a POST with its CSRF token and data).
+    """One request by a fresh browser of the actor (a POST with a valid CSRF token and data).
 
     Returns what the matrix calls the answer, and where it redirects to.
     """
-    client = signed_in(app, db, world.users.get(actor))
+    client = signed_in(app, db, world.users.get(actor), world.csrf_secret)
     kwargs = {}
     if method == "POST":
-        kwargs["data"] = {**(data or {}), "csrf_token": csrf_token(client)}
+        kwargs["data"] = {**(data or {}), "csrf_token": world.csrf_token}
         if any(isinstance(value, tuple) for value in kwargs["data"].values()):
             kwargs["content_type"] = "multipart/form-data"
     with client.open(url, method=method, **kwargs) as response:
@@ -261,6 +261,7 @@ def test_every_route_is_in_the_matrix(app):
 
     missing = sorted(routes - MATRIX.keys())
     stale = sorted(MATRIX.keys() - routes)
+    short = [route for route, answers in MATRIX.items() if len(answers) != len(ACTORS)]
 
     assert not missing, "routes without a row in the access matrix: " + ", ".join(
         f"{method} {endpoint}" for endpoint, method in missing
@@ -268,6 +269,7 @@ def test_every_route_is_in_the_matrix(app):
     assert not stale, "matrix rows for routes the app no longer has: " + ", ".join(
         f"{method} {endpoint}" for endpoint, method in stale
     )
+    assert not short, f"rows without one answer for each of {ACTORS}: {short}"
 
 
 @pytest.mark.parametrize("actor", ACTORS)
