@@ -27,7 +27,9 @@ from werkzeug.security import generate_password_hash
 from lms.accounts import credentials
 from lms.admin import imports
 from lms.html import EMBED_HOSTS, inspect_lesson
+from lms.mail import outbox_dir
 from lms.models import (
+    Cohort,
     LearnerFile,
     Lesson,
     LiveSession,
@@ -541,11 +543,23 @@ class World:
             assert response.status_code == 302, (text, response.status_code)
             self.cohort_ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
         self.cohort_id = self.cohort_ids[0]
+        # Everyone joins the first; someone without an account is invited by mail.
         response = self.facilitator.post(
             f"/facilitate/cohorts/{self.cohort_id}/members/add",
-            {"emails": "\n".join(self.emails[1:])},
+            {"emails": "\n".join([*self.emails[1:], "invited@example.org"])},
         )
         assert response.status_code == 302, response.status_code
+        outbox = outbox_dir(self.app.config).glob("*.eml")
+        [token] = {
+            m.group(1) for p in outbox if (m := re.search(r"/invitations/(\S+)", p.read_text()))
+        }
+        self.pages_of(self.replier, f"/invitations/{token}")
+        # The author joins the second by its code: "Welcome to <name>!"
+        [code] = self._read(select(Cohort.join_code).where(Cohort.id == self.cohort_ids[1]))
+        response = self.author.post("/cohorts/join", {"code": code})
+        assert response.status_code == 302, response.status_code
+        welcome = response.headers["Location"]
+        self.seen.append((f"{welcome} after joining by code", self.author.get(welcome)))
         self.pages_of(self.admin, "/admin/cohorts", f"/admin/cohorts/{self.cohort_id}/edit")
         self.pages_of(self.facilitator, "/facilitate/")
 
