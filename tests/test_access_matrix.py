@@ -41,6 +41,7 @@ from lms.models import (
     Membership,
     MembershipRole,
     PeerReply,
+    ProgressStatus,
     Reflection,
     ReflectionState,
     ReviewState,
@@ -390,6 +391,7 @@ def test_a_disabled_learners_calendar_feed_stops(app, db, tmp_path):
 # Each action is sent with its valid form plus fields naming columns it must not touch;
 # the action happens (so the form was accepted) and those columns keep their values.
 
+# The forged ids name learner B and cohort B (number 2 of each in a fresh world).
 FORGED = {
     "id": "1",
     "user_id": "2",
@@ -439,6 +441,7 @@ def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
     world = build_world(app, db, tmp_path, uploads=False)
     a, b = world.users["learner_a"], world.users["learner_b"]
     ids = world.ids
+    assert (b, ids["other_cohort"]) == (2, 2)  # what FORGED names
     b_before = _row(db, User, id=b)
 
     # Registering: a learner, active, with a session token of the app's making.
@@ -475,7 +478,9 @@ def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
 
     # Completing lesson 1 completes her lesson 1: not lesson 2, not the module.
     _posts(app, db, world, "learner_b", "/modules/wellness/lessons/lesson-1/complete", _forged())
-    lesson_2 = _row(db, Lesson, slug="lesson-2")
+    lesson_1, lesson_2 = _row(db, Lesson, slug="lesson-1"), _row(db, Lesson, slug="lesson-2")
+    done = _row(db, LessonProgress, user_id=b, lesson_id=lesson_1.id)
+    assert done.status == ProgressStatus.COMPLETE
     assert (
         db.scalars(select(LessonProgress).filter_by(user_id=b, lesson_id=lesson_2.id)).all() == []
     )
