@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms import audit, grid
 from lms.cohort_access import load_staff_cohort, module_of_cohort
 from lms.db import begin_write, end_write, get_session
 from lms.facilitator.views import bp
+from lms.models import ProgressStatus
 from lms.pagination import page_number
 
 
@@ -25,8 +29,27 @@ def progress(cohort_id: int, module_id: int):
     sort = _sort()
     page = grid.page(session, cohort.id, module.id, sort, page_number(request.args.get("page")))
     return render_template(
-        "facilitator/grid.html", cohort=cohort, module=module, page=page, sort=sort
+        "facilitator/grid.html",
+        cohort=cohort,
+        module=module,
+        page=page,
+        sort=sort,
+        row_cells=row_cells,
     )
+
+
+@lru_cache(maxsize=4096)
+def row_cells(
+    cells: tuple[ProgressStatus | None, ...], complete: Markup, started: Markup, missing: Markup
+) -> Markup:
+    """A learner's cells as one fragment, from the three cells rendered by the template.
+
+    Learners who went as far through a module share a row (on a linear module there are
+    about as many rows as lessons), so a page of 50 learners × 40 lessons is mostly
+    cache hits instead of 2,000 template steps.
+    """
+    html = {ProgressStatus.COMPLETE: complete, ProgressStatus.IN_PROGRESS: started}
+    return Markup("").join(html.get(cell, missing) for cell in cells)
 
 
 @bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress.csv")
