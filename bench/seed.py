@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.import_memory import build_package
@@ -152,10 +152,10 @@ def seed(
     ):
         lessons_of.setdefault(module_id, []).append(lesson_id)
     prompts_of: dict[int, list[tuple[int, str]]] = {}
-    for lesson_id, prompt_id, text in session.execute(
+    for lesson_id, prompt_id, question in session.execute(
         select(Prompt.lesson_id, Prompt.id, Prompt.text).order_by(Prompt.lesson_id, Prompt.position)
     ):
-        prompts_of.setdefault(lesson_id, []).append((prompt_id, text))
+        prompts_of.setdefault(lesson_id, []).append((prompt_id, question))
 
     # People: the accounts the benchmark signs in with go through the app's own code.
     password_hash = credentials.hash_password(BENCH_PASSWORD)
@@ -284,7 +284,7 @@ def seed(
     reflection_count = _bulk(session, Reflection.__table__, reflections)
     del reflections
 
-    prompt_text = {pid: text for pairs in prompts_of.values() for pid, text in pairs}
+    prompt_text = {pid: question for pairs in prompts_of.values() for pid, question in pairs}
     revisions: list[dict[str, Any]] = []
     feedback: list[dict[str, Any]] = []
     feedback_html = render_markdown("Thank you: **well observed**. Who else could you ask?")
@@ -327,6 +327,11 @@ def seed(
     _bulk(session, ReflectionRevision.__table__, revisions)
     _bulk(session, Feedback.__table__, feedback)
     session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        # A site that grew to this size has statistics (autovacuum gathers them); right
+        # after a bulk load PostgreSQL has none yet and plans as if every table were empty.
+        session.execute(text("ANALYZE"))
+        session.commit()
 
     counts = {
         "learners": len(learner_ids),
