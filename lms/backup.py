@@ -15,20 +15,23 @@ secret key (restoring it elsewhere would let the backup's holder forge sessions 
 that site; a new one is made on the first start, and everyone signs in again) and hidden
 files, which are only ever half-written temporaries.
 
-Why the order "database first, then files" gives a consistent archive
---------------------------------------------------------------------
+Why the order "files pinned, database snapshot, files pinned again" is consistent
+------------------------------------------------------------------------------------
 Every file a row refers to is on disk before that row commits: blobs are moved into
 ``blobs/`` under the placement lock before the import's commit, and learner files are
 written before the transaction that records them. So every file the snapshot refers
-to existed when the snapshot was taken. Blobs are never removed once a committed row
-refers to them, and files are never changed in place (each write is a new file renamed
-into place), so a file copied later holds the bytes the snapshot knew. The one race
-left is a deletion: a learner removing a file, or an account being erased, after the
-snapshot but before the file is copied. So the backup does not assume, it checks:
-every file the snapshot refers to must be in the archive, and when one went missing
-the whole backup is taken again (a few times, then it fails with the list of files).
-Files written after the snapshot may be in the archive too; nothing refers to them,
-and they do no harm.
+to existed when the snapshot was taken. Files are never changed in place (each write
+is a new file renamed into place), and blobs are never removed once a committed row
+refers to them. What can happen is a deletion after the snapshot: a learner removing a
+file, or an account being erased, commits the row's deletion and then unlinks the file.
+So before the snapshot every data file is hard-linked into a hidden folder of the data
+dir ("pinned"; links cost no space and keep the bytes of a file the app deletes), and
+after it the files written meanwhile are pinned too; the archive is copied from the
+pins. Only a file written after the first pass and deleted before the second escapes,
+so the backup does not assume, it checks: every file the snapshot refers to must be in
+the archive, or the whole backup is taken again (a few times, then it fails and names
+the files). Where the file system has no hard links, files are copied from the data dir
+itself under the same check.
 
 Restore verifies everything before it changes anything: the archive is unpacked into a
 hidden folder of the target data dir and every file is checked against the manifest;
@@ -391,26 +394,66 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
+def _pin(data_dir: Path, engine: Engine, pins: Path) -> set[str] | None:
+    """Hard-link the data files not pinned yet into ``pins``; returns every path seen.
+
+    A link keeps a file's bytes however long the copy takes, even when the app deletes
+    the file meanwhile. None when the file system does not support hard links.
+    """
+    seen = set()
+    for path in data_files(data_dir, engine):
+        pinned = pins / path
+        if not pinned.exists():
+            pinned.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(data_dir / path, pinned)
+            except FileNotFoundError:
+                continue  # deleted since the walk listed it
+            except OSError:
+                return None
+        seen.add(path)
+    return seen
+
+
 def _write_archive(
     engine: Engine, data_dir: Path, target: BinaryIO, work: Path
 ) -> tuple[Manifest, set[str]]:
-    """One attempt: snapshot, then files; returns the manifest and the missing files."""
+    """One attempt: pin, snapshot, pin again, then copy; returns the manifest and what is missing.
+
+    The files pinned before the snapshot hold every file it refers to that existed then,
+    whatever is deleted later; the second pass pins files written since. The archive
+    takes the files present at the second pass, and the pinned ones the snapshot refers
+    to that were deleted in between.
+    """
     kind = database_kind(engine)
     member = DATABASE_MEMBERS[kind]
     dump = work / member
     created_at = now_utc().isoformat(timespec="seconds")
-    snapshot = (_snapshot_sqlite if kind == "sqlite" else _snapshot_postgresql)(engine, dump)
-    with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-        database = _add_file(archive, member, dump)
-        assert database is not None  # noqa: S101  (written just above, in a private folder)
-        dump.unlink()
-        files = []
-        for path in data_files(data_dir, engine):
-            entry = _add_file(archive, FILES + path, data_dir / path)
-            if entry is not None:
-                files.append(FileEntry(path, entry.size, entry.sha256))
-        manifest = Manifest(created_at, kind, snapshot.revision, database, snapshot.tables, files)
-        _add_bytes(archive, MANIFEST, manifest.to_json())
+    pins = data_dir / f".backup-{new_token()}"
+    pins.mkdir()
+    try:
+        before = _pin(data_dir, engine, pins)
+        snapshot = (_snapshot_sqlite if kind == "sqlite" else _snapshot_postgresql)(engine, dump)
+        after = _pin(data_dir, engine, pins) if before is not None else None
+        if before is None or after is None:
+            source, paths = data_dir, list(data_files(data_dir, engine))  # no hard links here
+        else:
+            source, paths = pins, sorted(after | (before & snapshot.referenced))
+        with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+            database = _add_file(archive, member, dump)
+            assert database is not None  # noqa: S101  (written just above, in a private folder)
+            dump.unlink()
+            files = []
+            for path in paths:
+                entry = _add_file(archive, FILES + path, source / path)
+                if entry is not None:
+                    files.append(FileEntry(path, entry.size, entry.sha256))
+            manifest = Manifest(
+                created_at, kind, snapshot.revision, database, snapshot.tables, files
+            )
+            _add_bytes(archive, MANIFEST, manifest.to_json())
+    finally:
+        shutil.rmtree(pins, ignore_errors=True)
     missing = snapshot.referenced - {entry.path for entry in files}
     return manifest, missing
 
@@ -489,7 +532,9 @@ def _read_manifest(archive: tarfile.TarFile, path: Path) -> Manifest:
             f"{path} has no manifest: it is not an lms backup, or cut short."
         ) from None
     except (tarfile.TarError, OSError, EOFError):
-        raise BackupError(f"{path} is damaged (the tar file cannot be read).") from None
+        raise BackupError(
+            f"{path} is damaged or was cut short: the tar file cannot be read to its end."
+        ) from None
     return Manifest.from_json(data)
 
 

@@ -336,6 +336,8 @@ def backup_command(out: Path) -> None:
         f"the {manifest.kind} database at schema revision {manifest.schema_revision}, "
         f"{sum(manifest.tables.values())} rows, {len(manifest.files)} files."
     )
+    if result.attempts > 1:
+        click.echo(f"Files changed while it ran: it was taken {result.attempts} times.")
 
 
 @click.command("restore")
