@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 
 
+@cache
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages in the request's language, each catalog read once per process.
+
+    Flask-WTF reads and parses the catalog file again on every request with a form.
+    """
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalog(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)
+
+
 class BaseForm(FlaskForm):
     """Every form: CSRF-protected by Flask-WTF."""
+
+    class Meta:
+        def get_translations(self, form):
+            return WTFormsTranslations()
 
 
 def strip(value):
