@@ -80,6 +80,10 @@ def visible_reflection(user: User, cohort_id: int | None = None):
         .join(CohortModule.__table__, CohortModule.cohort_id == learner.c.cohort_id)
         .where(*conditions)
         .correlate(Reflection, Lesson)
+        # A fence (PostgreSQL keeps a subquery with OFFSET as it is): checked per answer
+        # by index as the inbox walks answers newest first, not turned into a join over
+        # every learner of the cohort that it then filters row by row.
+        .offset(0)
     )
     return and_(Reflection.state == ReflectionState.SUBMITTED, in_a_cohort.exists())
 

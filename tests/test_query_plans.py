@@ -74,3 +74,21 @@ def test_inbox_walks_an_index_newest_first_instead_of_sorting_every_answer(
         plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)]
     assert any("ix_reflection_state_submitted_at" in step for step in plan), plan
     assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
+
+
+@pytest.mark.skipif(
+    os.environ.get("LMS_TEST_DATABASE", "sqlite") != "postgresql", reason="PostgreSQL's plan"
+)
+def test_inbox_checks_each_answer_by_index_on_postgresql(app, auth, cohort_world):
+    facilitator, _cohort, _module = cohort_world
+    auth.login(facilitator.email)
+    statements = _statements(app, auth.client, "/facilitate/reflections")
+    (sql, parameters) = next(
+        (sql, parameters)
+        for sql, parameters in statements
+        if "FROM reflection" in sql and "ORDER BY reflection.submitted_at DESC" in sql
+    )
+    with database(app).engine.connect() as conn:
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, parameters))
+    # Not a semi-join over every learner of the cohort, filtered answer by answer.
+    assert "SubPlan" in plan, plan
