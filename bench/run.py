@@ -31,6 +31,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -629,6 +630,10 @@ class Report:
         print(f"  {verdict}  {name}: {detail}")
 
 
+def _stop(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--learners", type=int, default=10_000)
@@ -648,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    # Stopped (SIGTERM or Ctrl+C), the runner still stops its servers and drops its databases.
+    signal.signal(signal.SIGTERM, _stop)
     wrk = ensure_wrk()
     postgres_url = os.environ.get("LMS_DATABASE_URL", "")
     if postgres_url and not postgres_url.startswith("postgresql"):
