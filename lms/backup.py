@@ -320,8 +320,9 @@ def _pg_tool(name: str) -> str:
 
 
 def _run_pg_tool(argv: list[str], env: dict[str, str], what: str) -> None:
-    # A fixed program found on PATH with a list argv: no shell, nothing interpolated.
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(  # noqa: S603  (a fixed program from PATH, list argv, no shell)
+        argv, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         message = done.stderr.strip() or f"exit status {done.returncode}"
         raise BackupError(f"{what} failed: {message}")

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lms.db import DEFAULT_LOCK_TIMEOUT_MS
+
 CHECKOUT_DIR = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
@@ -85,6 +87,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_LOGIN_FAILURES_PER_ACCOUNT": _int(env, "LMS_LOGIN_FAILURES_PER_ACCOUNT", 5),
         "LMS_LOGIN_FAILURES_PER_ADDRESS": _int(env, "LMS_LOGIN_FAILURES_PER_ADDRESS", 30),
         "LMS_LOGIN_WINDOW_SECONDS": _int(env, "LMS_LOGIN_WINDOW_SECONDS", 900),
+        # How long a request waits for another's lock before answering 503 (Retry-After).
+        "LMS_DB_LOCK_TIMEOUT_MS": _int(env, "LMS_DB_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS),
         # Cookies: HttpOnly and SameSite=Lax always, Secure when served over https.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -4,6 +4,10 @@ SQLite runs in WAL mode with a busy timeout and foreign keys on. Transactions th
 will write begin with ``BEGIN IMMEDIATE``: with a deferred ``BEGIN`` a transaction
 that reads and then writes cannot wait for another process's lock and fails with
 "database is locked" at once, whatever the busy timeout says.
+
+Both databases wait at most ``LMS_DB_LOCK_TIMEOUT_MS`` for another transaction's lock
+(SQLite's busy timeout, PostgreSQL's lock_timeout); then the request fails with an
+OperationalError, which the app answers with 503 and a Retry-After, not a hang.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 
 def now_utc() -> datetime:
@@ -61,14 +65,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -79,22 +83,28 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL, with SQLite tuned for several worker processes."""
+def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Engine:
+    """An engine for the URL, tuned for several worker processes."""
     if url.startswith("sqlite"):
         # One file, many processes: a fresh connection per checkout keeps no stale
         # state between requests and costs microseconds on a local file.
         engine = create_engine(url, poolclass=NullPool)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
+    )
 
 
 class Database:
     """The engine and the session factories of one app."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> None:
+        self.engine = make_engine(url, lock_timeout_ms)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -107,7 +117,9 @@ class Database:
 
 def init_app(app: Flask) -> None:
     """Attach the database to the app and close each request's session at teardown."""
-    app.extensions["lms.db"] = Database(app.config["LMS_DATABASE_URL"])
+    app.extensions["lms.db"] = Database(
+        app.config["LMS_DATABASE_URL"], app.config["LMS_DB_LOCK_TIMEOUT_MS"]
+    )
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:
