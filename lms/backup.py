@@ -64,6 +64,7 @@ from sqlalchemy.pool import NullPool
 
 from lms import learner_files, migrate
 from lms.db import Base, now_utc
+from lms.housekeeping import BACKUP_PINS_PREFIX, held_folder
 from lms.models import Attachment, LearnerFile, Media
 from lms.storage import Storage, copy_hashed, new_token
 
@@ -430,9 +431,7 @@ def _write_archive(
     member = DATABASE_MEMBERS[kind]
     dump = work / member
     created_at = now_utc().isoformat(timespec="seconds")
-    pins = data_dir / f".backup-{new_token()}"
-    pins.mkdir()
-    try:
+    with held_folder(data_dir / f"{BACKUP_PINS_PREFIX}{new_token()}") as pins:
         before = _pin(data_dir, engine, pins)
         snapshot = (_snapshot_sqlite if kind == "sqlite" else _snapshot_postgresql)(engine, dump)
         after = _pin(data_dir, engine, pins) if before is not None else None
@@ -453,8 +452,6 @@ def _write_archive(
                 created_at, kind, snapshot.revision, database, snapshot.tables, files
             )
             _add_bytes(archive, MANIFEST, manifest.to_json())
-    finally:
-        shutil.rmtree(pins, ignore_errors=True)
     missing = snapshot.referenced - {entry.path for entry in files}
     return manifest, missing
 

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from lms import backup, migrate, packages
+from lms import backup, housekeeping, migrate, packages
 from lms.accounts import credentials
 from lms.config import CHECKOUT_DIR
 from lms.db import database, get_session
@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(storage_group)
     app.cli.add_command(serve)
 
 
@@ -368,6 +369,34 @@ def restore_command(archive: Path, force: bool) -> None:
         click.echo(
             f"The database was migrated from {manifest.schema_revision} to {result.upgraded_to}."
         )
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """The data dir's files."""
+
+
+@storage_group.command("sweep")
+@click.option(
+    "--min-age-minutes",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Only files older than this are taken (a request may be writing a newer one).",
+)
+@with_appcontext
+def storage_sweep(min_age_minutes: int) -> None:
+    """Remove files nothing refers to: orphaned uploads, old blobs, leftovers of crashes.
+
+    Safe while the app serves; run it from cron, say nightly.
+    """
+    report = housekeeping.sweep(get_session(), _storage(), min_age_seconds=min_age_minutes * 60)
+    click.echo(
+        f"Freed {_size(report.bytes_freed)}: {report.learner_files_removed} learners' files, "
+        f"{report.blobs_removed} blobs, {report.temporary_files_removed} temporary files, "
+        f"{report.backup_pins_removed} folders of interrupted backups, "
+        f"{report.imports_undone} interrupted imports undone."
+    )
 
 
 @click.command("serve")

@@ -16,6 +16,8 @@ the blob missing and fail cleanly instead).
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -33,6 +35,7 @@ from lms.storage import Storage, is_sha256
 
 BATCH = 500
 TEMPORARY_PREFIX = ".tmp-"
+BACKUP_PINS_PREFIX = ".backup-"
 
 
 @dataclass
@@ -41,6 +44,7 @@ class SweepReport:
     blobs_removed: int = 0
     learner_files_removed: int = 0
     temporary_files_removed: int = 0
+    backup_pins_removed: int = 0
     bytes_freed: int = 0
 
     def remove(self, path: Path, counter: str) -> None:
@@ -64,12 +68,46 @@ def sweep(
     cutoff = (time.time() if now is None else now) - min_age_seconds
     report = SweepReport(imports_undone=recover_abandoned_imports(session, storage))
     session.rollback()
+    _sweep_backup_pins(Path(storage.data_dir), report)
     _sweep_learner_files(session, storage.data_dir, cutoff, report)
     session.rollback()
     with storage.placement_lock():
         _sweep_blobs(session, storage, cutoff, report)
         session.rollback()
     return report
+
+
+@contextlib.contextmanager
+def held_folder(path: Path) -> Iterator[Path]:
+    """Make a private folder that lives while this process holds it, and remove it after.
+
+    The lock goes with the process, so a sweep can tell a folder a killed process left
+    behind (free to take) from one still in use, however long its work runs.
+    """
+    path.mkdir()
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def _sweep_backup_pins(data_dir: Path, report: SweepReport) -> None:
+    for folder in data_dir.glob(BACKUP_PINS_PREFIX + "*"):
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a backup is running and holds it
+        else:
+            report.remove(folder, "backup_pins_removed")
+        finally:
+            os.close(fd)
 
 
 def _sweep_learner_files(session: Session, data_dir: Path, cutoff: float, report: SweepReport):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -109,3 +112,61 @@ def test_a_second_sweep_finds_nothing(db, storage, learner_with_a_file):
 
 def test_an_empty_data_dir_is_fine(db, storage):
     assert housekeeping.sweep(db, storage) == housekeeping.SweepReport()
+
+
+def _hold_in_another_process(folder: Path) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from lms.housekeeping import held_folder\n"
+            "with held_folder(Path(sys.argv[1])) as pins:\n"
+            "    (pins / 'pinned').write_bytes(b'x')\n"
+            "    time.sleep(60)",
+            str(folder),
+        ]
+    )
+    deadline = time.monotonic() + 10
+    while not (folder / "pinned").exists():
+        assert holder.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return holder
+
+
+def test_a_killed_backups_pins_go_and_a_running_backups_stay(db, storage):
+    pins = storage.data_dir / ".backup-running"
+    holder = _hold_in_another_process(pins)
+    try:
+        report = housekeeping.sweep(db, storage, min_age_seconds=0)
+        assert pins.is_dir()  # however young or old: its backup still holds it
+        assert report.backup_pins_removed == 0
+
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        report = housekeeping.sweep(db, storage, min_age_seconds=HOUR)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert not pins.exists()
+    assert report.backup_pins_removed == 1
+
+
+def test_storage_sweep_command_reports_what_it_freed(runner, db, storage, learner_with_a_file):
+    orphan = _write(learner_with_a_file[1].parent / ("o" * 32), b"orphan")
+    recent = _write(learner_with_a_file[1].parent / ("r" * 32), b"recent", age=10 * 60)
+
+    result = runner.invoke(args=["storage", "sweep", "--min-age-minutes", "30"])
+
+    assert result.exit_code == 0, result.output
+    assert "Freed 6 bytes: 1 learners' files, 0 blobs" in result.output
+    assert not orphan.exists()
+    assert recent.exists()
+    assert learner_with_a_file[1].exists()
+
+
+def test_storage_sweep_refuses_a_minimum_age_below_a_minute(runner):
+    result = runner.invoke(args=["storage", "sweep", "--min-age-minutes", "0"])
+    assert result.exit_code == 2
+    assert "--min-age-minutes" in result.output
