@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from lms.db import now_utc
-from lms.models import AuditEvent, Membership, MembershipRole, PeerReply, Reflection, Role
+from lms.models import AuditEvent, Membership, MembershipRole, PeerReply, Reflection, Role, User
 from tests.cohort_data import make_cohort, make_module, quick_users, submit
 
 
@@ -278,3 +278,19 @@ def test_others_cannot_see_or_undo_moderation(world, auth, db, who, method, path
     response = auth.client.get(url) if method == "GET" else auth.post(url)
     assert response.status_code == 404
     assert db.scalar(select(AuditEvent)) is None
+
+
+def test_a_demoted_facilitator_is_offered_no_moderation(world, auth, db):
+    people, ids = world
+    _share(db, ids["answer"])
+    hide_action = f"/facilitate/cohorts/{ids['a']}/gallery/{ids['answer']}/hide"
+    auth.login(people["fa"].email)
+    assert hide_action in _gallery(auth, ids["a"])
+
+    db.execute(update(User).where(User.id == people["fa"].id).values(role=Role.LEARNER))
+    db.commit()
+
+    gallery = _gallery(auth, ids["a"])
+    assert "Ana&#39;s answer to share" in gallery  # still a member of the cohort
+    assert hide_action not in gallery
+    assert auth.post(hide_action).status_code == 404

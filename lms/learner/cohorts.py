@@ -26,7 +26,7 @@ from lms.db import get_session, now_utc
 from lms.forms import BaseForm, strip
 from lms.learner.views import bp
 from lms.links import public_url
-from lms.models import Cohort, Membership, MembershipRole, User
+from lms.models import Cohort, Membership, MembershipRole, Role, User
 from lms.pagination import page_number, paginate
 from lms.security import safe_next
 
@@ -191,8 +191,11 @@ def live_session_calendar(cohort_id: int, live_id: int):
 
 
 def _may_moderate(cohort: Cohort) -> bool:
+    """Admins, and facilitators of this cohort who still hold the facilitator role."""
     if is_admin(current_user):
         return True
+    if current_user.role != Role.FACILITATOR:
+        return False  # demoted: the cohort still lists them, the moderation routes do not
     role = get_session().scalar(
         select(Membership.role).where(
             Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
