@@ -272,6 +272,8 @@ def seed(
                         "created_at": at,
                         "updated_at": at,
                         "submitted_at": at if submitted else None,
+                        "submitted_revision": revisions if submitted else None,
+                        "submitted_body": f"{ANSWER}({n}/{i})" if submitted else None,
                         "review_state": ReviewState.NEW,
                     }
                 )

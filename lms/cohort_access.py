@@ -25,7 +25,6 @@ from lms.models import (
     PeerReply,
     Prompt,
     Reflection,
-    ReflectionState,
     Role,
     User,
 )
@@ -58,7 +57,7 @@ def staff_cohorts(user: User) -> Select:
 
 
 def visible_reflection(user: User, cohort_id: int | None = None):
-    """A WHERE clause: the reflection is a submitted answer the user may review.
+    """A WHERE clause: the reflection was submitted (at least once) and the user may review it.
 
     It must belong to a learner of one of the user's cohorts (or of ``cohort_id``), on a
     module that cohort works through. Expects Lesson to be joined to the statement.
@@ -85,7 +84,7 @@ def visible_reflection(user: User, cohort_id: int | None = None):
         # every learner of the cohort that it then filters row by row.
         .offset(0)
     )
-    return and_(Reflection.state == ReflectionState.SUBMITTED, in_a_cohort.exists())
+    return and_(Reflection.submitted_at.is_not(None), in_a_cohort.exists())
 
 
 def _by_cohort_learner(cohort_id: int):
@@ -113,7 +112,7 @@ def in_gallery(cohort_id: int):
     through. Expects Lesson to be joined to the statement.
     """
     return and_(
-        Reflection.state == ReflectionState.SUBMITTED,
+        Reflection.submitted_at.is_not(None),
         Reflection.shared_at.is_not(None),
         Reflection.hidden_at.is_(None),
         _by_cohort_learner(cohort_id),
@@ -123,7 +122,7 @@ def in_gallery(cohort_id: int):
 def hidden_from_gallery(cohort_id: int):
     """A WHERE clause: a moderator hid the reflection, which the cohort's gallery would show."""
     return and_(
-        Reflection.state == ReflectionState.SUBMITTED,
+        Reflection.submitted_at.is_not(None),
         Reflection.hidden_at.is_not(None),
         _by_cohort_learner(cohort_id),
     )
@@ -211,13 +210,13 @@ def module_of_cohort(session: Session, cohort: Cohort, module_id: int) -> Module
 
 
 def load_own_reflection(session: Session, user: User, reflection_id: int) -> Reflection:
-    """The user's own submitted reflection, else 404."""
+    """The user's own reflection, submitted at least once, else 404."""
     return _or_404(
         session.scalar(
             select(Reflection).where(
                 Reflection.id == reflection_id,
                 Reflection.user_id == user.id,
-                Reflection.state == ReflectionState.SUBMITTED,
+                Reflection.submitted_at.is_not(None),
             )
         )
     )

@@ -66,10 +66,13 @@ def inbox(user: User, filters: InboxFilter) -> Select:
 
 
 def revisions(reflection: Reflection) -> Select:
-    """The reflection's revisions, newest first (for paging)."""
+    """The reflection's submitted revisions, newest first (for paging): drafts are private."""
     return (
         select(ReflectionRevision)
-        .where(ReflectionRevision.reflection_id == reflection.id)
+        .where(
+            ReflectionRevision.reflection_id == reflection.id,
+            ReflectionRevision.submitted.is_(True),
+        )
         .order_by(ReflectionRevision.number.desc())
     )
 
@@ -125,11 +128,11 @@ def learner_progress(session: Session, learner_id: int, module_id: int) -> list[
 
 
 def give_feedback(session: Session, author: User, reflection: Reflection, text: str) -> Feedback:
-    """Answer the reflection's current revision; the reflection counts as reviewed; audited."""
+    """Answer the reflection's submitted revision; the reflection counts as reviewed; audited."""
     feedback = Feedback(
         reflection_id=reflection.id,
         author_id=author.id,
-        revision_number=reflection.revision_count,
+        revision_number=reflection.submitted_revision,
         body_markdown=text,
         body_html=render_markdown(text),
     )

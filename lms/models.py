@@ -363,8 +363,8 @@ class Reflection(Base):
         UniqueConstraint("user_id", "prompt_id"),
         Index("ix_reflection_prompt_id_submitted_at", "prompt_id", "submitted_at"),
         Index("ix_reflection_review_state_submitted_at", "review_state", "submitted_at"),
-        # The inbox: submitted answers, newest first.
-        Index("ix_reflection_state_submitted_at", "state", "submitted_at", "id"),
+        # The inbox: answers submitted at least once, newest first.
+        Index("ix_reflection_submitted_at_id", "submitted_at", "id"),
         Index("ix_reflection_prompt_id_shared_at", "prompt_id", "shared_at"),
         CheckConstraint("state IN ('draft', 'submitted')", name="state"),
         CheckConstraint("review_state IN ('new', 'reviewed', 'needs_reply')", name="review_state"),
@@ -382,6 +382,10 @@ class Reflection(Base):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
     submitted_at: Mapped[datetime | None]
+    # What facilitators and the cohort read: the last submitted text, which stays while
+    # the learner drafts changes on top of it (drafts are the learner's own).
+    submitted_revision: Mapped[int | None]
+    submitted_body: Mapped[str | None] = mapped_column(Text)
     review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.NEW)
     reviewed_at: Mapped[datetime | None]
     # Peer sharing: never by default, withdrawable; facilitators may hide it.

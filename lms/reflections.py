@@ -201,7 +201,12 @@ def _save(
         "updated_at": now,
     }
     if submitted:
-        values |= {"submitted_at": now, "review_state": ReviewState.NEW}
+        values |= {
+            "submitted_at": now,
+            "submitted_revision": number,
+            "submitted_body": body,
+            "review_state": ReviewState.NEW,
+        }
     result = session.execute(
         update(Reflection)
         .where(Reflection.id == reflection.id, Reflection.revision_count == based_on)
@@ -239,6 +244,8 @@ def _create(
         created_at=now,
         updated_at=now,
         submitted_at=now if submitted else None,
+        submitted_revision=1 if submitted else None,
+        submitted_body=body if submitted else None,
     )
     try:
         with session.begin_nested():

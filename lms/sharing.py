@@ -25,7 +25,6 @@ from lms.models import (
     PeerReply,
     Prompt,
     Reflection,
-    ReflectionState,
     User,
 )
 
@@ -80,7 +79,7 @@ def shareable(session: Session, user: User, cohort: Cohort) -> list[Reflection]:
         .where(
             CohortModule.cohort_id == cohort.id,
             Reflection.user_id == user.id,
-            Reflection.state == ReflectionState.SUBMITTED,
+            Reflection.submitted_at.is_not(None),
             Reflection.shared_at.is_(None),
             Reflection.hidden_at.is_(None),
         )
@@ -91,7 +90,7 @@ def shareable(session: Session, user: User, cohort: Cohort) -> list[Reflection]:
 
 def share(session: Session, user: User, reflection: Reflection) -> None:
     """Share the user's own submitted answer with their cohorts."""
-    if reflection.user_id != user.id or reflection.state != ReflectionState.SUBMITTED:
+    if reflection.user_id != user.id or reflection.submitted_at is None:
         raise NotShareableError
     if reflection.shared_at is None:
         reflection.shared_at = now_utc()

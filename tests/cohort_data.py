@@ -92,6 +92,8 @@ def submit(db: Session, user: User, prompt: Prompt, body: str, minutes: int = 0)
         revision_count=1,
         current_body=body,
         submitted_at=at,
+        submitted_revision=1,
+        submitted_body=body,
         updated_at=at,
     )
     db.add(reflection)

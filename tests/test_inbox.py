@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from lms import inbox
+from lms import inbox, reflections
 from lms.models import (
     AuditEvent,
     Feedback,
@@ -123,7 +123,11 @@ def test_open_an_answer_give_feedback_and_mark_it(world, auth, client, db):
     reflection = answers["a1_p1"]
     db.add(
         ReflectionRevision(
-            reflection_id=reflection.id, number=2, body="Amina's second thought", prompt_text="?"
+            reflection_id=reflection.id,
+            number=2,
+            body="Amina's second thought",
+            submitted=True,
+            prompt_text="?",
         )
     )
     db.commit()
@@ -155,6 +159,29 @@ def test_open_an_answer_give_feedback_and_mark_it(world, auth, client, db):
     assert db.scalar(select(Reflection.review_state).where(Reflection.id == reflection.id)) == (
         ReviewState.NEEDS_REPLY
     )
+
+
+def test_changes_drafted_on_a_submitted_answer_stay_the_learners_own(world, auth, client, db):
+    people, answers, _ids = world
+    reflection = answers["a1_p1"]
+    reflections.save_draft(db, people["la1"], reflection.prompt, "A private draft", based_on=1)
+    db.commit()
+
+    auth.login(people["fa"].email)
+    url = f"/facilitate/reflections/{reflection.id}"
+    assert f'/facilitate/reflections/{reflection.id}"' in _listed(auth)  # still in the inbox
+    page = client.get(url).get_data(as_text=True)
+    assert "Amina on one" in page
+    assert "A private draft" not in page  # neither as the answer nor in the history
+    assert auth.post(f"{url}/feedback", {"body": "Thank you."}).status_code == 302
+    assert db.scalar(select(Feedback.revision_number)) == 1  # the version the facilitator read
+
+    reflections.submit(db, people["la1"], reflection.prompt, "Submitted again", based_on=2)
+    db.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Submitted again" in page
+    assert "Amina on one" in page  # the earlier submitted version, in the history
+    assert "A private draft" not in page
 
 
 @pytest.mark.parametrize(
@@ -217,6 +244,8 @@ def _bulk_answers(db, cohort_id, prompt_ids, learners, first=0):
                 "revision_count": 1,
                 "current_body": "bulk",
                 "submitted_at": T0 + timedelta(seconds=first * 100 + n),
+                "submitted_revision": 1,
+                "submitted_body": "bulk",
             }
             for n, (u, p) in enumerate((u, p) for u in users for p in prompt_ids)
         ],

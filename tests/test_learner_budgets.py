@@ -47,6 +47,8 @@ def _crowd(db, module, learners: int) -> None:
                 revision_count=1,
                 current_body="An answer",
                 submitted_at=now,
+                submitted_revision=1,
+                submitted_body="An answer",
             )
             for prompt in prompts
         )

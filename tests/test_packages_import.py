@@ -260,6 +260,8 @@ def learner_with_work(db: Session, make_user) -> dict:
             revision_count=1,
             current_body=text,
             submitted_at=now_utc(),
+            submitted_revision=1,
+            submitted_body=text,
         )
         db.add(reflection)
         db.flush()

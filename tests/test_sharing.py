@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, select, update
 
+from lms import reflections
 from lms.db import now_utc
 from lms.models import AuditEvent, Membership, MembershipRole, PeerReply, Reflection, Role, User
 from tests.cohort_data import make_cohort, make_module, quick_users, submit
@@ -190,6 +191,8 @@ def test_gallery_costs_the_same_queries_for_1_and_60_shared_answers(world, auth,
                 "prompt_id": module_prompt,
                 "state": "submitted",
                 "submitted_at": now_utc(),
+                "submitted_revision": 1,
+                "submitted_body": "shared",
                 "shared_at": now_utc(),
                 "current_body": "shared",
             }
@@ -294,3 +297,16 @@ def test_a_demoted_facilitator_is_offered_no_moderation(world, auth, db):
     assert "Ana&#39;s answer to share" in gallery  # still a member of the cohort
     assert hide_action not in gallery
     assert auth.post(hide_action).status_code == 404
+
+
+def test_the_gallery_shows_the_submitted_text_while_its_author_drafts_changes(world, auth, db):
+    people, ids = world
+    _share(db, ids["answer"])
+    answer = db.get(Reflection, ids["answer"])
+    reflections.save_draft(db, people["ana"], answer.prompt, "Half-formed thoughts", based_on=1)
+    db.commit()
+
+    auth.login(people["ben"].email)
+    gallery = _gallery(auth, ids["a"])
+    assert "Ana&#39;s answer to share" in gallery
+    assert "Half-formed thoughts" not in gallery
