@@ -64,7 +64,7 @@ from sqlalchemy.pool import NullPool
 
 from lms import learner_files, migrate
 from lms.db import Base, now_utc
-from lms.housekeeping import BACKUP_PINS_PREFIX, held_folder
+from lms.housekeeping import BACKUP_PINS_PREFIX, RESTORE_WORK_PREFIX, held_folder
 from lms.models import Attachment, LearnerFile, Media
 from lms.storage import Storage, copy_hashed, new_token
 
@@ -689,9 +689,7 @@ def restore(
         if not force:
             _check_target_empty(engine, data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        work = data_dir / f".restore-{new_token()}"
-        work.mkdir()
-        try:
+        with held_folder(data_dir / f"{RESTORE_WORK_PREFIX}{new_token()}") as work:
             try:
                 dump = _unpack(archive, manifest, work)
             except (tarfile.TarError, OSError, EOFError) as error:
@@ -713,8 +711,6 @@ def restore(
                     (old / path).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(data_dir / path, old / path)
             _move_files(work / FILES.rstrip("/"), data_dir, manifest)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     return RestoreResult(manifest, upgraded_to)
 
 

@@ -36,6 +36,7 @@ from lms.storage import Storage, is_sha256
 BATCH = 500
 TEMPORARY_PREFIX = ".tmp-"
 BACKUP_PINS_PREFIX = ".backup-"
+RESTORE_WORK_PREFIX = ".restore-"
 
 
 @dataclass
@@ -95,7 +96,8 @@ def held_folder(path: Path) -> Iterator[Path]:
 
 
 def _sweep_backup_pins(data_dir: Path, report: SweepReport) -> None:
-    for folder in data_dir.glob(BACKUP_PINS_PREFIX + "*"):
+    held = [*data_dir.glob(BACKUP_PINS_PREFIX + "*"), *data_dir.glob(RESTORE_WORK_PREFIX + "*")]
+    for folder in held:
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except (FileNotFoundError, NotADirectoryError):
@@ -103,7 +105,7 @@ def _sweep_backup_pins(data_dir: Path, report: SweepReport) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            continue  # a backup is running and holds it
+            continue  # a backup or restore is running and holds it
         else:
             report.remove(folder, "backup_pins_removed")
         finally:

@@ -134,8 +134,9 @@ def _hold_in_another_process(folder: Path) -> subprocess.Popen:
     return holder
 
 
-def test_a_killed_backups_pins_go_and_a_running_backups_stay(db, storage):
-    pins = storage.data_dir / ".backup-running"
+@pytest.mark.parametrize("prefix", [".backup-", ".restore-"])
+def test_a_killed_backups_pins_go_and_a_running_backups_stay(db, storage, prefix):
+    pins = storage.data_dir / f"{prefix}running"
     holder = _hold_in_another_process(pins)
     try:
         report = housekeeping.sweep(db, storage, min_age_seconds=0)
