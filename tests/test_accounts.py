@@ -13,10 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms.accounts import credentials
+from lms.db import database, get_session
 from lms.mail import outbox_dir
 from lms.models import Role, User
 from tests.conftest import PASSWORD, Auth, csrf_token
@@ -213,6 +214,49 @@ def test_every_sign_in_attempt_costs_one_password_hash(auth, make_user, monkeypa
 
     assert len(checks) == 1
     assert checks[0].startswith("scrypt:")
+
+
+def test_the_password_hash_runs_outside_any_transaction(app, client, auth, make_user, monkeypatch):
+    """A tenth of a second of scrypt must not hold SQLite's one write lock."""
+    user = make_user()
+    real_check = credentials.check_password_hash
+    seen = []
+
+    def check_while_someone_else_writes(stored, given):
+        seen.append(get_session().in_transaction())
+        other = database(app).new_session(write=True)
+        with other.begin():  # another request, signing another account out, say
+            other.execute(update(User).where(User.id == user.id).values(locale="fr"))
+        other.close()
+        return real_check(stored, given)
+
+    monkeypatch.setattr(credentials, "check_password_hash", check_while_someone_else_writes)
+
+    auth.login(user.email)
+
+    assert seen == [False]
+    assert is_signed_in(client)
+
+
+def test_an_account_disabled_during_the_hash_is_not_signed_in(
+    app, client, auth, make_user, monkeypatch
+):
+    user = make_user()
+    real_check = credentials.check_password_hash
+
+    def disabled_meanwhile(stored, given):
+        other = database(app).new_session(write=True)
+        with other.begin():
+            credentials.disable(other.get(User, user.id))
+        other.close()
+        return real_check(stored, given)
+
+    monkeypatch.setattr(credentials, "check_password_hash", disabled_meanwhile)
+
+    response = auth.login(user.email)
+
+    assert NO_MATCH in response.get_data(as_text=True)
+    assert not is_signed_in(client)
 
 
 def test_a_disabled_account_cannot_sign_in(client, auth, db, make_user):

@@ -72,15 +72,24 @@ def sign_in(
 
     While the account or the address is blocked nothing is checked, so guessing on
     learns nothing. A disabled account fails like a wrong password.
+
+    The hash costs a tenth of a second by design, so it runs between transactions: on
+    SQLite a write transaction holds the one write lock every other request waits for.
+    The session's earlier reads are committed (nothing was written), and the account is
+    read again afterwards, so a change made meanwhile still counts.
     """
     keys = [throttle.account_key(email), throttle.address_key(address)]
     wait = throttle.retry_after(session, keys)
     if wait:
         return SignIn(None, wait)
     user = find_user(session, email)
-    if check_password(user, password) and user is not None and user.is_active:
-        throttle.clear(session, keys[:1])
-        return SignIn(user)
+    checked_hash = user.password_hash if user is not None else None
+    session.commit()
+    if check_password(user, password) and user is not None:
+        session.refresh(user)
+        if user.is_active and user.password_hash == checked_hash:
+            throttle.clear(session, keys[:1])
+            return SignIn(user)
     throttle.record_failure(session, config, keys)
     return SignIn(None)
 
