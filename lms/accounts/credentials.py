@@ -99,13 +99,11 @@ def create_user(
 ) -> User:
     """Add an account; raises EmailTakenError when the email has one already."""
     email = normalise_email(email)
+    password_hash = hash_password(password)  # before the first query: no lock held meanwhile
     if find_user(session, email) is not None:
         raise EmailTakenError(email)
     user = User(
-        email=email,
-        display_name=display_name.strip(),
-        password_hash=hash_password(password),
-        role=role,
+        email=email, display_name=display_name.strip(), password_hash=password_hash, role=role
     )
     # Two sign-ups with one email at once both pass the check above on PostgreSQL;
     # the unique index decides, and the loser hears the same answer as above.
