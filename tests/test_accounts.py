@@ -109,6 +109,20 @@ def test_registration_creates_a_learner_and_signs_in(client, auth, db):
     assert is_signed_in(client)
 
 
+def test_registration_hashes_the_password_outside_any_transaction(auth, monkeypatch):
+    real_hash = credentials.generate_password_hash
+    seen = []
+    monkeypatch.setattr(
+        credentials,
+        "generate_password_hash",
+        lambda password: seen.append(get_session().in_transaction()) or real_hash(password),
+    )
+
+    assert auth.post("/register", REGISTRATION).status_code == 302
+
+    assert seen == [False]
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
