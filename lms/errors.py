@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -29,6 +29,12 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
         # The page itself failed (the database is gone, the Host is refused): plain words.
         log.warning("error page could not be rendered", exc_info=True)
         return f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status
+
+
+def _wants_json() -> bool:
+    # The autosave script asks for JSON: it reads the message and keeps the text itself.
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
 
 
 def init_app(app: Flask) -> None:
@@ -71,12 +77,19 @@ def init_app(app: Flask) -> None:
     def database_unavailable(error: OperationalError):
         _rollback()
         log.warning("database unavailable: %s", error.orig)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            message = gettext(
+                "Not saved yet: the site is busy for a moment. What you typed stays on this "
+                "device and is sent again in a few seconds."
+            )
+            return jsonify(error=message, retry_after=RETRY_AFTER_SECONDS), 503, retry
         body, status = _page(
             503,
             gettext("Busy for a moment"),
             gettext("The site is busy. Please try again in a few seconds."),
         )
-        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return body, status, retry
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

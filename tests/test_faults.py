@@ -1,0 +1,175 @@
+"""No lost work under faults: the real server under load, locks, a database that goes away.
+
+Every test here runs gunicorn as production does (sync workers) against this test's own
+database, SQLite or PostgreSQL, and asserts on what the database holds afterwards: each
+save the server acknowledged is there as a revision, in order, and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import Reflection, ReflectionRevision, User
+from tests.faults import Learner, learners_on_a_prompt, locked
+from tests.servers import LiveServer
+
+LEARNERS = 50
+SECONDS = 20
+LOCK_TIMEOUT_MS = 500  # the test servers' LMS_DB_LOCK_TIMEOUT_MS, so a held lock fails fast
+
+
+def revisions(db: Session, user: User, prompt_id: int) -> list[tuple[int, str]]:
+    """The learner's revisions of their answer, oldest first, as (number, text)."""
+    rows = db.execute(
+        select(ReflectionRevision.number, ReflectionRevision.body)
+        .join(Reflection)
+        .where(Reflection.user_id == user.id, Reflection.prompt_id == prompt_id)
+        .order_by(ReflectionRevision.number)
+    ).all()
+    db.rollback()  # no transaction left open: on SQLite the test's session writes
+    return [tuple(row) for row in rows]
+
+
+def current_text(db: Session, user: User, prompt_id: int) -> str | None:
+    """The answer's text as the learner's page shows it."""
+    text = db.scalar(
+        select(Reflection.current_body).where(
+            Reflection.user_id == user.id, Reflection.prompt_id == prompt_id
+        )
+    )
+    db.rollback()
+    return text
+
+
+def assert_plain_503(answer) -> None:
+    """A 503 that says when to come back and shows nothing of the server's insides."""
+    assert answer.status == 503, answer
+    assert answer.headers["Retry-After"] == "5"
+    body = answer.body.decode()
+    for inside in ("Traceback", "sqlite", "psycopg", "OperationalError", "locked", "SELECT"):
+        assert inside not in body
+
+
+@pytest.fixture
+def server_environ(environ: dict[str, str]) -> dict[str, str]:
+    """The test's environment with a short lock timeout, for the servers it starts."""
+    return {**environ, "LMS_DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS)}
+
+
+# --- 50 learners at once ------------------------------------------------------------
+
+
+@dataclass
+class Saves:
+    """One learner's autosaves: each acknowledged (text number, revision), and 503s."""
+
+    acknowledged: list[tuple[int, int]] = field(default_factory=list)
+    busy: int = 0
+
+
+def keep_saving(learner: Learner, saves: Saves, start: threading.Barrier, seconds: float):
+    """Save "n=1", "n=2", ... each based on the revision the last save returned.
+
+    A 503 is retried with the same text after its Retry-After, as autosave.js does.
+    """
+    start.wait(timeout=60)
+    stop_at = time.monotonic() + seconds
+    revision, n = 0, 0
+    while time.monotonic() < stop_at:
+        n += 1
+        answer = learner.autosave(f"n={n}", revision)
+        while answer.status == 503:
+            saves.busy += 1
+            time.sleep(min(int(answer.headers["Retry-After"]), 10))
+            answer = learner.autosave(f"n={n}", revision)
+        assert answer.status == 200, (answer.status, answer.body[:300])
+        revision = answer.json()["revision"]
+        saves.acknowledged.append((n, revision))
+
+
+@pytest.mark.slow
+def test_fifty_learners_autosaving_for_twenty_seconds_lose_and_reorder_nothing(
+    app, db, environ, tmp_path
+):
+    prompt_id, users = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], LEARNERS)
+    with LiveServer(environ, workers=3, log_path=tmp_path / "gunicorn.log") as server:
+        learners = [Learner(server.url, prompt_id) for _ in users]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(Learner.sign_in, learners, [u.email for u in users]))
+        start = threading.Barrier(LEARNERS)
+        saves = [Saves() for _ in users]
+        errors: list[BaseException] = []
+
+        def run(learner: Learner, mine: Saves) -> None:
+            try:
+                keep_saving(learner, mine, start, SECONDS)
+            except BaseException as error:  # noqa: BLE001  (reported by the test)
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=run, args=pair) for pair in zip(learners, saves, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=SECONDS + 60)
+    assert errors == []
+    assert not any(thread.is_alive() for thread in threads)
+
+    for user, mine in zip(users, saves, strict=True):
+        assert mine.acknowledged, f"{user.email} saved nothing"
+        # Every acknowledged save is a revision, in the order sent, and nothing else is.
+        expected = [(revision, f"n={n}") for n, revision in mine.acknowledged]
+        assert revisions(db, user, prompt_id) == expected
+        assert [number for number, _ in expected] == list(range(1, len(expected) + 1))
+        assert current_text(db, user, prompt_id) == f"n={mine.acknowledged[-1][0]}"
+    total = sum(len(mine.acknowledged) for mine in saves)
+    busy = sum(mine.busy for mine in saves)
+    print(f"\n{total} saves by {LEARNERS} learners in {SECONDS} s, {busy} answered 503 (retried)")
+
+
+# --- The database locked --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_locked_database_answers_503_then_the_same_save_succeeds(
+    app, db, server_environ, database_url, tmp_path
+):
+    prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
+    with LiveServer(server_environ, workers=1, log_path=tmp_path / "gunicorn.log") as server:
+        learner = Learner(server.url, prompt_id)
+        learner.sign_in(user.email)
+        assert learner.autosave("First thoughts.", 0).status == 200
+
+        with locked(database_url):
+            began = time.monotonic()
+            answer = learner.autosave("First thoughts, and more.", 1)
+            waited = time.monotonic() - began
+            assert_plain_503(answer)
+            assert "is sent again in a few seconds" in answer.json()["error"]
+            # The Save button's form (no script) gets a page that says the same.
+            page = learner.request(
+                f"/prompts/{prompt_id}/answer",
+                f"p{prompt_id}-body=x&p{prompt_id}-revision=1&csrf_token={learner.token}".encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert_plain_503(page)
+            assert "try again in a few seconds" in page.body.decode()
+        # It waited for the lock as long as configured, not the default ten seconds.
+        assert LOCK_TIMEOUT_MS / 1000 <= waited < 5
+
+        assert revisions(db, user, prompt_id) == [(1, "First thoughts.")]
+        answer = learner.autosave("First thoughts, and more.", 1)
+        assert answer.status == 200
+        assert answer.json()["revision"] == 2
+    assert revisions(db, user, prompt_id) == [
+        (1, "First thoughts."),
+        (2, "First thoughts, and more."),
+    ]
