@@ -15,7 +15,7 @@
 
   var DELAY_MS = 3000; // after the last keystroke
   var MAX_WAIT_MS = 15000; // while typing on and on, save at least this often
-  var RETRY_MS = 10000; // after a failure
+  var RETRY_MS = 10000; // after a failure (sooner when the server says when, in Retry-After)
   var SLOW_MS = 1000; // say "Saving…" only when it takes this long
   var KEEPALIVE_MAX_CHARS = 60000; // browsers cap keepalive bodies at 64 KB
   var KEEPALIVE = typeof window.Request === "function" && "keepalive" in window.Request.prototype;
@@ -157,18 +157,19 @@
     }, SLOW_MS);
     this.send(body, Number(this.revision.value), keepalive)
       .then(function (response) {
+        var retry = Number(response.headers.get("Retry-After"));
         return response.json().then(
           function (data) {
-            return { status: response.status, data: data };
+            return { status: response.status, data: data, retry: retry };
           },
           function () {
-            return { status: response.status, data: null };
+            return { status: response.status, data: null, retry: retry };
           }
         );
       })
       .then(
         function (result) {
-          self.answered(body, result.status, result.data);
+          self.answered(body, result.status, result.data, result.retry);
         },
         function () {
           self.say(self.message("offline"));
@@ -197,7 +198,8 @@
     }
   };
 
-  Answer.prototype.answered = function (body, status, data) {
+  // retry: the server's Retry-After in seconds (a database busy for a moment), if any.
+  Answer.prototype.answered = function (body, status, data, retry) {
     if (status === 200 && data && typeof data.revision === "number") {
       this.revision.value = String(data.revision);
       this.saved = body;
@@ -217,8 +219,9 @@
       this.say(data.message);
       this.form.submit();
     } else if (status >= 500) {
-      this.say(this.message("offline"));
-      this.schedule(RETRY_MS);
+      // The text stays on this device (kept while typing) and is sent again.
+      this.say(this.message("busy") || (data && data.error) || this.message("offline"));
+      this.schedule(retry > 0 ? Math.min(retry * 1000, RETRY_MS) : RETRY_MS);
     } else {
       this.say((data && data.error) || this.message("failed"));
     }

@@ -1,0 +1,159 @@
+"""A learner's answer survives the server going away, a busy database and a reload.
+
+The server really stops (gunicorn terminated) and comes back on the same port with the
+same database; the database is really locked by another connection. The page must say
+plainly, in its status live region, that the text is not saved, keep it on the device,
+send it when the server answers again, and the database must end with every word.
+Autosave timers run on Playwright's paused clock; requests go over the real network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from lms.models import Prompt
+from tests.conftest import PASSWORD
+from tests.faults import learners_on_a_prompt, locked
+from tests.test_faults import LOCK_TIMEOUT_MS, revisions
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+AUTOSAVE_MS = 3500  # a little more than autosave.js waits after the last keystroke
+RETRY_MS = 10_500  # a little more than it waits after a failure without Retry-After
+SAVED = re.compile(r"^Saved \d")
+OFFLINE = (
+    "Not saved: no connection. Your text is kept on this device and will be saved when "
+    "the connection is back."
+)
+BUSY = re.compile(r"^Not saved yet: the site is busy for a moment\. What you typed stays on")
+RESTORED = re.compile(r"^Text you typed on this device that was not saved yet is back in the box")
+
+
+@pytest.fixture
+def environ(environ: dict[str, str]) -> dict[str, str]:
+    """A lock held elsewhere fails a request after half a second, not ten."""
+    return {**environ, "LMS_DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS)}
+
+
+class Lesson:
+    """The learner's lesson page with its one answer box and that box's status."""
+
+    def __init__(self, page, db, prompt_id: int, user) -> None:
+        prompt = db.scalar(select(Prompt).where(Prompt.id == prompt_id))
+        self.url = f"/modules/{prompt.lesson.module.slug}/lessons/{prompt.lesson.slug}"
+        self.label = prompt.text
+        self.key = f"lms-answer:{user.id}:{prompt_id}"
+        db.rollback()  # no transaction left open: on SQLite the test's session writes
+        self.page = page
+
+    @property
+    def box(self):
+        return self.page.get_by_label(self.label)
+
+    @property
+    def status(self):
+        # The live region of the form the answer box is in (the upload form has its own).
+        return self.page.locator("form", has=self.box).get_by_role("status")
+
+    def kept_on_device(self) -> str | None:
+        copy = self.page.evaluate("key => window.localStorage.getItem(key)", self.key)
+        return json.loads(copy)["body"] if copy else None
+
+    def autosave(self) -> None:
+        self.page.clock.run_for(AUTOSAVE_MS)
+
+
+@pytest.fixture
+def lesson(page, app, db) -> Lesson:
+    """A learner signed in, on a lesson with a prompt, with the page's clock installed."""
+    prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
+    # Paused: timers fire only when the test moves the clock, so each state can be seen.
+    now = datetime.now(UTC)
+    page.clock.install(time=now)
+    page.clock.pause_at(now + timedelta(seconds=1))
+    page.goto("/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    lesson = Lesson(page, db, prompt_id, user)
+    lesson.user, lesson.prompt_id = user, prompt_id
+    page.goto(lesson.url)
+    return lesson
+
+
+def test_the_server_stops_while_the_learner_types_and_nothing_is_lost(lesson, live_server, db):
+    lesson.box.fill("Walking by the river.")
+    lesson.autosave()
+    expect(lesson.status).to_have_text(SAVED)
+
+    live_server.stop()
+    lesson.box.press_sequentially(" And tea with my sister.")
+    lesson.autosave()
+    expect(lesson.status).to_have_text(OFFLINE)
+    expect(lesson.box).to_have_value("Walking by the river. And tea with my sister.")
+    assert lesson.kept_on_device() == "Walking by the river. And tea with my sister."
+
+    live_server.start()  # the same port, data dir and database
+    lesson.page.clock.run_for(RETRY_MS)
+    expect(lesson.status).to_have_text(SAVED)
+    assert lesson.kept_on_device() is None  # the server has it now
+
+    lesson.page.reload()
+    expect(lesson.box).to_have_value("Walking by the river. And tea with my sister.")
+    assert revisions(db, lesson.user, lesson.prompt_id) == [
+        (1, "Walking by the river."),
+        (2, "Walking by the river. And tea with my sister."),
+    ]
+
+
+def test_a_busy_database_keeps_the_text_and_it_is_sent_again(lesson, live_server, db, database_url):
+    lesson.box.fill("First thoughts.")
+    lesson.autosave()
+    expect(lesson.status).to_have_text(SAVED)
+
+    with locked(database_url):
+        lesson.box.fill("First thoughts, then second ones.")
+        lesson.autosave()
+        expect(lesson.status).to_have_text(BUSY)  # the server answered 503
+        assert lesson.kept_on_device() == "First thoughts, then second ones."
+    # Nothing half-written; the retry waits on the page's clock, which has not moved.
+    assert revisions(db, lesson.user, lesson.prompt_id) == [(1, "First thoughts.")]
+
+    lesson.page.clock.run_for(5_500)  # the 503's Retry-After, sooner than a lost connection
+    expect(lesson.status).to_have_text(SAVED)
+    assert lesson.kept_on_device() is None
+    assert revisions(db, lesson.user, lesson.prompt_id) == [
+        (1, "First thoughts."),
+        (2, "First thoughts, then second ones."),
+    ]
+
+
+def test_a_reload_while_offline_brings_back_the_unsent_text(lesson, live_server, db):
+    lesson.box.fill("What I saved.")
+    lesson.autosave()
+    expect(lesson.status).to_have_text(SAVED)
+
+    live_server.stop()
+    lesson.box.press_sequentially(" What I typed offline.")
+    # The learner reloads at once: the browser shows its own error page.
+    with pytest.raises(PlaywrightError, match="ERR_CONNECTION_REFUSED"):
+        lesson.page.reload()
+
+    live_server.start()
+    lesson.page.goto(lesson.url)
+    expect(lesson.box).to_have_value("What I saved. What I typed offline.")
+    expect(lesson.status).to_have_text(RESTORED)
+    lesson.page.clock.run_for(100)  # restored text is sent at once
+    expect(lesson.status).to_have_text(SAVED)
+    assert revisions(db, lesson.user, lesson.prompt_id) == [
+        (1, "What I saved."),
+        (2, "What I saved. What I typed offline."),
+    ]
