@@ -11,6 +11,8 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from lms.storage import StorageFullError
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
@@ -90,6 +92,18 @@ def init_app(app: Flask) -> None:
             gettext("The site is busy. Please try again in a few seconds."),
         )
         return body, status, retry
+
+    @app.errorhandler(StorageFullError)
+    def storage_full(error: StorageFullError):
+        _rollback()
+        log.error("no room left in the data dir: %s", error)
+        message = gettext(
+            "The site has no room left to store files right now, so nothing was saved. "
+            "Please try again later, and tell the site's team if it happens again."
+        )
+        if _wants_json():
+            return jsonify(error=message), 507
+        return _page(507, gettext("No room to store this"), message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -16,6 +16,7 @@ one, never half of one. Files are copied in chunks, never read whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -39,6 +40,14 @@ _JOURNAL = "placed"
 
 class TooLargeError(ValueError):
     """A stream was longer than the limit given for it; nothing was kept."""
+
+
+class StorageFullError(OSError):
+    """The disk (or the data dir's quota) has no room for a file; nothing was kept."""
+
+
+# Out of room, as the disk or a file system quota says it.
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 def _fsync_dir(path: Path) -> None:
@@ -75,21 +84,35 @@ def hash_stream(source: BinaryIO) -> tuple[str, int]:
 
 
 def write_atomic(path: Path, source: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
-    """Stream into path through a fsynced temporary file; returns the SHA-256 and size."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """Stream into path through a fsynced temporary file; returns the SHA-256 and size.
+
+    Raises TooLargeError past max_bytes and StorageFullError when the disk is full; in
+    either case the temporary file is gone and the target is as it was.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as error:
+        _raise_if_full(error)
+        raise
     try:
         with os.fdopen(fd, "wb") as target:
             sha256, size = copy_hashed(source, target, max_bytes)
             target.flush()
             os.fsync(target.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        _raise_if_full(error)
         raise
     _fsync_dir(path.parent)
     return sha256, size
+
+
+def _raise_if_full(error: BaseException) -> None:
+    if isinstance(error, OSError) and error.errno in _NO_ROOM:
+        raise StorageFullError(error.errno, os.strerror(error.errno)) from error
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -1,22 +1,30 @@
 """No lost work under faults: the real server under load, locks, a database that goes away.
 
-Every test here runs gunicorn as production does (sync workers) against this test's own
-database, SQLite or PostgreSQL, and asserts on what the database holds afterwards: each
-save the server acknowledged is there as a revision, in order, and nothing half-written.
+The tests that cross processes run gunicorn as production does (sync workers) against
+this test's own database, SQLite or PostgreSQL, and assert on what the database holds
+afterwards: each save the server acknowledged is there as a revision, in order, and
+nothing half-written. A full disk is a real small file system where the test may mount
+one (root), else the disk's "no space left" raised by the write itself.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import Reflection, ReflectionRevision, User
+from lms import learner_files, storage
+from lms.models import LearnerFile, Reflection, ReflectionRevision, User
 from tests.faults import Learner, learners_on_a_prompt, locked
 from tests.servers import LiveServer
 
@@ -173,3 +181,94 @@ def test_a_locked_database_answers_503_then_the_same_save_succeeds(
         (1, "First thoughts."),
         (2, "First thoughts, and more."),
     ]
+
+
+# --- The disk full during an upload ---------------------------------------------------
+
+DISK_BYTES = 64 * 1024
+
+
+class FillingFile:
+    """A file on a disk with ``room`` bytes left: it writes what fits, then ENOSPC."""
+
+    def __init__(self, target, disk: dict[str, int]) -> None:
+        self.target = target
+        self.disk = disk
+
+    def write(self, chunk: bytes) -> int:
+        fits = min(len(chunk), self.disk["room"])
+        self.target.write(chunk[:fits])
+        self.disk["room"] -= fits
+        if fits < len(chunk):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return fits
+
+
+def _mount_tmpfs(path: Path, size: int) -> bool:
+    """Mount a tmpfs of that size on path; False when this user may not (not root)."""
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "lms-test", str(path)]
+    try:
+        return subprocess.run(mount, capture_output=True, check=False).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def small_disk(app, monkeypatch) -> Iterator[str]:
+    """Learner files on a disk of 64 KiB: a tmpfs mounted there, or the write made to fail."""
+    area = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    area.mkdir(parents=True)
+    if _mount_tmpfs(area, DISK_BYTES):
+        try:
+            yield "tmpfs"
+        finally:
+            subprocess.run(["umount", str(area)], check=True)
+        return
+    # Not allowed to mount: the disk's answer comes from the write, past the same size.
+    disk = {"room": DISK_BYTES}
+    copy = storage.copy_hashed
+    monkeypatch.setattr(
+        storage,
+        "copy_hashed",
+        lambda source, target, max_bytes=None: copy(source, FillingFile(target, disk), max_bytes),
+    )
+    yield "ENOSPC from the write"
+
+
+def test_a_full_disk_fails_an_upload_cleanly_and_keeps_the_quota(app, client, auth, db, small_disk):
+    prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
+    auth.login(user.email)
+    folder = learner_files.user_folder(app.config["LMS_DATA_DIR"], user.id)
+
+    def upload(name: str, content: bytes, **kw):
+        data = {f"u{prompt_id}-files": (io.BytesIO(content), name)}
+        path = f"/prompts/{prompt_id}/answer/files"
+        return auth.post(path, data, content_type="multipart/form-data", **kw)
+
+    def stored() -> tuple[list[str], int, list[str]]:
+        names = list(db.scalars(select(LearnerFile.filename).order_by(LearnerFile.id)))
+        used = learner_files.used_bytes(db, user)
+        db.rollback()
+        return names, used, sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+    assert upload("notes.txt", b"My notes.\n" * 1000).status_code == 302
+    names, used, on_disk = stored()
+    assert names == ["notes.txt"]
+    assert used == 10_000
+    # 310 KB: more than the disk holds (and less than the test client spools to a file).
+    story = b"A long story, line after line.\n" * 10_000
+
+    page = upload("story.txt", story)
+    assert page.status_code == 507
+    body = page.get_data(as_text=True)
+    assert "no room left to store files right now, so nothing was saved" in body
+    for inside in ("Traceback", "No space left", "ENOSPC", "Errno", str(folder)):
+        assert inside not in body
+    script = upload("story.txt", story, headers={"Accept": "application/json"})
+    assert script.status_code == 507
+    assert "nothing was saved" in script.json["error"]
+
+    # No row, no partial or temporary file, the quota as it was; the first file intact.
+    assert stored() == (names, used, on_disk)
+    assert (folder / on_disk[0]).read_bytes() == b"My notes.\n" * 1000
+    print(f"\ndisk full by {small_disk}")
