@@ -22,7 +22,11 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """gunicorn serving the app on loopback with the test's LMS_* environment."""
+    """gunicorn serving the app on loopback with the test's LMS_* environment.
+
+    ``stop()`` then ``start()`` is a server that went away and came back: the same port,
+    data dir and database, so a page open in a browser can reach it again.
+    """
 
     def __init__(self, environ: dict[str, str], workers: int = 1, log_path: Path | None = None):
         self.environ = environ
@@ -66,6 +70,21 @@ class LiveServer:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not answer within 20 s")
+
+    def worker_pids(self) -> set[int]:
+        """The process ids of gunicorn's workers right now (children of the master)."""
+        if not self.process or self.process.poll() is not None:
+            return set()
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (name) state ppid ...": the name may hold spaces, so split after ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.add(int(stat.parent.name))
+        return pids
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -9,8 +9,12 @@ one (root), else the disk's "no space left" raised by the write itself.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import http.client
 import io
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -23,7 +27,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms import learner_files, storage
+from lms import housekeeping, learner_files, storage
 from lms.models import LearnerFile, Reflection, ReflectionRevision, User
 from tests.faults import Learner, learners_on_a_prompt, locked
 from tests.servers import LiveServer
@@ -181,6 +185,79 @@ def test_a_locked_database_answers_503_then_the_same_save_succeeds(
         (1, "First thoughts."),
         (2, "First thoughts, and more."),
     ]
+
+
+# --- A worker killed mid-request ------------------------------------------------------
+
+
+def wait_for(condition, seconds: float = 20, every: float = 0.001):
+    """Poll until condition() is true (returning it); fail after the given time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{condition.__doc__ or condition} did not happen in {seconds} s")
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_it_writes_an_upload_is_replaced_and_nothing_is_half_kept(
+    app, db, environ, tmp_path
+):
+    data_dir = app.config["LMS_DATA_DIR"]
+    prompt_id, [user] = learners_on_a_prompt(db, data_dir, 1)
+    folder = learner_files.user_folder(data_dir, user.id)
+    with LiveServer(environ, workers=1, log_path=tmp_path / "gunicorn.log") as server:
+        learner = Learner(server.url, prompt_id)
+        learner.sign_in(user.email)
+        assert learner.autosave("Before the crash.", 0).status == 200
+        [worker] = server.worker_pids()
+
+        body, headers = learner.multipart("long.txt", b"a line of a long file\n" * 1_000_000)
+        outcome: list = []
+
+        def send() -> None:
+            try:
+                outcome.append(learner.request(f"/prompts/{prompt_id}/answer/files", body, headers))
+            except (OSError, http.client.HTTPException) as error:
+                outcome.append(error)
+
+        thread = threading.Thread(target=send)
+        thread.start()
+
+        def writing() -> bool:
+            """the worker part-way through writing the upload into the data dir"""
+            with contextlib.suppress(FileNotFoundError):
+                return any(
+                    p.name.startswith(".tmp-") and p.stat().st_size > 0 for p in folder.iterdir()
+                )
+            return False
+
+        wait_for(writing)
+        os.kill(worker, signal.SIGKILL)
+        thread.join(timeout=30)
+        # The learner's request got no answer: the worker died in the middle of it.
+        assert len(outcome) == 1
+        assert not hasattr(outcome[0], "status"), outcome[0]
+
+        # gunicorn starts another worker, which serves the next request.
+        wait_for(lambda: server.worker_pids() - {worker}, every=0.05)
+        after = learner.autosave("After the crash.", 1)
+        assert after.status == 200, after
+        assert learner.request("/my-work").status == 200
+
+    assert revisions(db, user, prompt_id) == [(1, "Before the crash."), (2, "After the crash.")]
+    assert list(db.scalars(select(LearnerFile.id).where(LearnerFile.user_id == user.id))) == []
+    db.rollback()
+    # What the dead worker wrote is there without a row (never served: every download
+    # starts from a row), and the housekeeping sweep takes it back.
+    left = {p.name: p.stat().st_size for p in folder.iterdir()}
+    assert left, "the kill came too late to catch the worker writing"
+    report = housekeeping.sweep(db, storage.Storage(Path(data_dir)), min_age_seconds=0)
+    db.rollback()
+    assert report.temporary_files_removed + report.learner_files_removed == len(left)
+    assert list(folder.iterdir()) == []
+    print(f"\nthe killed worker left {left} (bytes), swept")
 
 
 # --- The disk full during an upload ---------------------------------------------------
