@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import json
+import os
 import re
 import socket
 import sqlite3
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lms.models import Enrollment, LessonProgress, Role, User
@@ -171,11 +173,14 @@ class TcpProxy:
         return self
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
+        if listener is not None:
+            # shutdown wakes the accept() blocked in the relay's thread; close alone does not.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -194,6 +199,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self._listener is not listener:  # stopped meanwhile
+                    client.close()
+                    upstream.close()
+                    return
                 self._sockets.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
@@ -215,3 +224,47 @@ class TcpProxy:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Outage:
+    """A database that goes away and comes back, for a server started with ``environ``.
+
+    PostgreSQL: the app reaches the shared server through a TcpProxy that ``down()``
+    stops (every connection cut, new ones refused) and ``up()`` starts again. SQLite: the
+    database file is moved aside and a folder takes its path, as when the disk holding it
+    is gone; ``up()`` puts it back. Either way the data itself is never touched.
+    """
+
+    def __init__(self, database_url: str, environ: dict[str, str]) -> None:
+        self.url = make_url(database_url)
+        self.proxy: TcpProxy | None = None
+        self.environ = dict(environ)
+        if self.url.get_backend_name() == "postgresql":
+            self.proxy = TcpProxy(self.url.port or 5432).start()
+            proxied = self.url.set(host="127.0.0.1", port=self.proxy.port)
+            self.environ["LMS_DATABASE_URL"] = proxied.render_as_string(hide_password=False)
+
+    def _sqlite_files(self) -> list[str]:
+        path = self.url.database
+        return [f for f in (path, f"{path}-wal", f"{path}-shm") if os.path.exists(f)]
+
+    def down(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
+            return
+        self.moved = self._sqlite_files()
+        for name in self.moved:
+            os.rename(name, name + ".away")
+        os.mkdir(self.url.database)
+
+    def up(self) -> None:
+        if self.proxy:
+            self.proxy.start()
+            return
+        os.rmdir(self.url.database)
+        for name in self.moved:
+            os.rename(name + ".away", name)
+
+    def close(self) -> None:
+        if self.proxy:
+            self.proxy.stop()

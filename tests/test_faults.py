@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from lms import housekeeping, learner_files, storage
 from lms.models import LearnerFile, Reflection, ReflectionRevision, User
-from tests.faults import Learner, learners_on_a_prompt, locked
+from tests.faults import Learner, Outage, learners_on_a_prompt, locked
 from tests.servers import LiveServer
 
 LEARNERS = 50
@@ -185,6 +185,46 @@ def test_a_locked_database_answers_503_then_the_same_save_succeeds(
         (1, "First thoughts."),
         (2, "First thoughts, and more."),
     ]
+
+
+# --- The database down for a few seconds ----------------------------------------------
+
+OUTAGE_SECONDS = 2
+
+
+@pytest.mark.slow
+def test_the_database_down_for_a_few_seconds_answers_503_and_then_saves_go_on(
+    app, db, server_environ, database_url, tmp_path
+):
+    prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
+    outage = Outage(database_url, server_environ)
+    log = tmp_path / "gunicorn.log"
+    try:
+        with LiveServer(outage.environ, workers=2, log_path=log) as server:
+            learner = Learner(server.url, prompt_id)
+            learner.sign_in(user.email)
+            assert learner.autosave("Before the outage.", 0).status == 200
+
+            outage.down()
+            answers = []
+            stop_at = time.monotonic() + OUTAGE_SECONDS
+            while time.monotonic() < stop_at:  # the page keeps trying, as autosave.js does
+                answers.append(learner.autosave("During the outage.", 1))
+                answers.append(learner.request("/my-work"))
+            outage.up()
+            for answer in answers:
+                assert_plain_503(answer)  # never a 500
+            assert "is sent again in a few seconds" in answers[0].json()["error"]
+            assert "try again in a few seconds" in answers[1].body.decode()
+
+            after = learner.autosave("During the outage.", 1)
+            assert after.status == 200, after
+            assert after.json()["revision"] == 2
+            assert learner.request("/my-work").status == 200
+    finally:
+        outage.close()
+    assert revisions(db, user, prompt_id) == [(1, "Before the outage."), (2, "During the outage.")]
+    print(f"\n{len(answers)} requests answered 503 in {OUTAGE_SECONDS} s without the database")
 
 
 # --- A worker killed mid-request ------------------------------------------------------
