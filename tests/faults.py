@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -22,13 +21,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lms.models import Enrollment, LessonProgress, Role, User
+from lms.models import Enrollment, LessonProgress, Reflection, ReflectionRevision, Role, User
 from tests import cohort_data, factories
 from tests.conftest import PASSWORD
 from tests.servers import free_port
+
+LOCK_TIMEOUT_MS = 500  # the test servers' LMS_DB_LOCK_TIMEOUT_MS, so a held lock fails fast
 
 
 @dataclass
@@ -125,6 +127,29 @@ def learners_on_a_prompt(db: Session, data_dir: str, count: int) -> tuple[int, l
     # Committed, with no transaction left open: on SQLite it would hold the write lock.
     db.commit()
     return prompt_id, learners
+
+
+def revisions(db: Session, user: User, prompt_id: int) -> list[tuple[int, str]]:
+    """The learner's revisions of their answer, oldest first, as (number, text)."""
+    rows = db.execute(
+        select(ReflectionRevision.number, ReflectionRevision.body)
+        .join(Reflection)
+        .where(Reflection.user_id == user.id, Reflection.prompt_id == prompt_id)
+        .order_by(ReflectionRevision.number)
+    ).all()
+    db.rollback()  # no transaction left open: on SQLite the test's session writes
+    return [tuple(row) for row in rows]
+
+
+def current_text(db: Session, user: User, prompt_id: int) -> str | None:
+    """The answer's text as the learner's page shows it."""
+    text = db.scalar(
+        select(Reflection.current_body).where(
+            Reflection.user_id == user.id, Reflection.prompt_id == prompt_id
+        )
+    )
+    db.rollback()
+    return text
 
 
 @contextlib.contextmanager
@@ -230,41 +255,37 @@ class Outage:
     """A database that goes away and comes back, for a server started with ``environ``.
 
     PostgreSQL: the app reaches the shared server through a TcpProxy that ``down()``
-    stops (every connection cut, new ones refused) and ``up()`` starts again. SQLite: the
-    database file is moved aside and a folder takes its path, as when the disk holding it
-    is gone; ``up()`` puts it back. Either way the data itself is never touched.
+    stops (every connection cut, new ones refused) and ``up()`` starts again. SQLite has
+    no server to lose and its file stays open in the workers (pooled connections keep
+    their handle whatever happens to the path), so its outage is another process holding
+    the database for the whole time: writes wait, then fail; reads go on (WAL).
     """
 
     def __init__(self, database_url: str, environ: dict[str, str]) -> None:
+        self.database_url = database_url
         self.url = make_url(database_url)
         self.proxy: TcpProxy | None = None
         self.environ = dict(environ)
-        if self.url.get_backend_name() == "postgresql":
+        self.held = contextlib.ExitStack()
+        self.reads_go_on = self.url.get_backend_name() == "sqlite"
+        if not self.reads_go_on:
             self.proxy = TcpProxy(self.url.port or 5432).start()
             proxied = self.url.set(host="127.0.0.1", port=self.proxy.port)
             self.environ["LMS_DATABASE_URL"] = proxied.render_as_string(hide_password=False)
 
-    def _sqlite_files(self) -> list[str]:
-        path = self.url.database
-        return [f for f in (path, f"{path}-wal", f"{path}-shm") if os.path.exists(f)]
-
     def down(self) -> None:
         if self.proxy:
             self.proxy.stop()
-            return
-        self.moved = self._sqlite_files()
-        for name in self.moved:
-            os.rename(name, name + ".away")
-        os.mkdir(self.url.database)
+        else:
+            self.held.enter_context(locked(self.database_url))
 
     def up(self) -> None:
         if self.proxy:
             self.proxy.start()
-            return
-        os.rmdir(self.url.database)
-        for name in self.moved:
-            os.rename(name + ".away", name)
+        else:
+            self.held.close()
 
     def close(self) -> None:
+        self.held.close()
         if self.proxy:
             self.proxy.stop()

@@ -20,8 +20,7 @@ from sqlalchemy import select
 
 from lms.models import Prompt
 from tests.conftest import PASSWORD
-from tests.faults import learners_on_a_prompt, locked
-from tests.test_faults import LOCK_TIMEOUT_MS, revisions
+from tests.faults import LOCK_TIMEOUT_MS, learners_on_a_prompt, locked, revisions
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
