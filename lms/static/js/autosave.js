@@ -8,6 +8,9 @@
    one: the form is then sent the ordinary way and the server's conflict page shows
    both texts. Unsaved text goes out with fetch keepalive (or sendBeacon) when the
    page is hidden or left. The copy on this device is dropped once the server has it.
+   When the server cannot be reached or answers with an error, the status line (a live
+   region) says the text is not saved and is kept here; it is sent again after the
+   server's Retry-After (a database busy for a moment) or after ten seconds.
    Without this script the same form works with its Save button.
 */
 (function () {
