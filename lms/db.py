@@ -12,13 +12,14 @@ OperationalError, which the app answers with 503 and a Retry-After, not a hang.
 
 from __future__ import annotations
 
+import os
+import weakref
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -83,21 +84,39 @@ def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Every engine of this process, so that a forked child drops the connections it inherited.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    # A connection (a file handle or a socket) must never be shared by two processes:
+    # the child opens its own; close=False leaves the parent's connections alone.
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Engine:
-    """An engine for the URL, tuned for several worker processes."""
+    """An engine for the URL, tuned for several worker processes, each with its own pool."""
     if url.startswith("sqlite"):
-        # One file, many processes: a fresh connection per checkout keeps no stale
-        # state between requests and costs microseconds on a local file.
-        engine = create_engine(url, poolclass=NullPool)
+        # Pooled: opening a connection runs four pragmas, and closing the last one to a
+        # WAL database checkpoints it, which a request should not pay for. The pool's
+        # reset-on-return rolls back, so no transaction outlives its request.
+        engine = create_engine(url, pool_size=5, max_overflow=5)
         _configure_sqlite(engine, lock_timeout_ms)
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
-        connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
+        )
+    _engines.add(engine)
+    return engine
 
 
 class Database:
