@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import event, select
 
 from lms.db import database
+from lms.learner.forms import AnswerForm
 from lms.models import Prompt, Reflection, ReflectionRevision
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
@@ -186,3 +189,37 @@ def test_an_autosave_is_one_transaction_of_few_statements(app, client, count_que
     # The user, the prompt with the answer, the conditional UPDATE, the INSERT.
     assert q.count == 4, q.statements
     assert len(transactions) == 1
+
+
+def test_the_lesson_page_writes_out_what_answer_form_renders(app, client, db, setup):
+    """The page writes the answer form out by hand (for speed): the same markup as WTForms'."""
+    _user, _module, prompt, url = setup
+    autosave(client, prompt, 'Tea & <quiet> "mornings"', 0)
+    page = client.get(url).get_data(as_text=True)
+    with app.test_request_context():
+        form = AnswerForm.for_prompt(
+            prompt, formdata=None, data={"body": 'Tea & <quiet> "mornings"', "revision": 1}
+        )
+        expected = [
+            str(form.revision),
+            str(form.body.label),
+            str(form.body(**{"aria-describedby": f"{form.body.id}-hint", "aria-invalid": "false"})),
+            f'name="{form.save.name}" value="y">{form.save.label.text}<',
+            f'name="{form.submit.name}" value="y">{form.submit.label.text}<',
+            f'<input id="{form.csrf_token.id}" name="{form.csrf_token.name}" type="hidden"',
+        ]
+    for markup in expected:
+        assert markup in page
+
+
+def test_the_lesson_page_form_as_sent_saves_the_answer(client, db, setup):
+    """Every field the page's answer form holds, posted back as a browser would, saves."""
+    _user, _module, prompt, url = setup
+    page = client.get(url).get_data(as_text=True)
+    form = page[page.index(f'action="/prompts/{prompt.id}/answer"') :]
+    form = form[: form.index("</form>")]
+    data = dict(re.findall(r'<input id="[^"]+" name="([^"]+)" type="hidden" value="([^"]*)"', form))
+    data |= {f"p{prompt.id}-body": "Reading on the train", f"p{prompt.id}-save": "y"}
+    response = client.post(f"/prompts/{prompt.id}/answer", data=data)
+    assert response.status_code == 302
+    assert _bodies(db) == ["Reading on the train"]

@@ -31,9 +31,7 @@ from lms.db import begin_write, get_session
 from lms.html import render_markdown
 from lms.learner.forms import (
     ACCEPTED_EXTENSIONS,
-    AnswerForm,
     CompleteForm,
-    DeleteFileForm,
     EnrollForm,
     UploadForm,
 )
@@ -232,12 +230,6 @@ def lesson(slug: str, lesson_slug: str):
     outline = outline.with_opened(lesson.id)
     before, after = outline.neighbours(lesson.id)
     entry = outline.entries[outline.index(lesson.id)]
-    forms = {
-        a.prompt.id: AnswerForm.for_prompt(
-            a.prompt, formdata=None, data={"body": a.body, "revision": a.revision}
-        )
-        for a in answers
-    }
     uploads = {
         a.prompt.id: UploadForm.for_prompt(a.prompt, formdata=None)
         for a in answers
@@ -253,11 +245,9 @@ def lesson(slug: str, lesson_slug: str):
         before=before,
         after=after,
         answers=answers,
-        forms=forms,
+        max_chars=reflections.MAX_ANSWER_CHARS,
         uploads=uploads,
         missing=missing,
-        complete_form=CompleteForm(),
-        delete_form=DeleteFileForm(),
         max_upload_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
         accept=ACCEPTED_EXTENSIONS,
         saved_message=saved_message,
