@@ -109,6 +109,12 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         _rollback()
         log.exception("unhandled error")
+        if _wants_json():
+            message = gettext(
+                "Not saved: something went wrong on our side. What you typed stays on this "
+                "device and is sent again shortly."
+            )
+            return jsonify(error=message), 500
         return _page(
             500,
             gettext("Something went wrong"),

@@ -289,6 +289,21 @@ def test_a_worker_killed_while_it_writes_an_upload_is_replaced_and_nothing_is_ha
     print(f"\nthe killed worker left {left} (bytes), swept")
 
 
+# --- An unexpected error ----------------------------------------------------------------
+
+
+def test_an_unexpected_error_answers_the_autosave_script_in_plain_words(app):
+    @app.post("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert "What you typed stays on this device" in response.json["error"]
+    assert "secret internals" not in response.get_data(as_text=True)
+
+
 # --- The disk full during an upload ---------------------------------------------------
 
 DISK_BYTES = 64 * 1024
