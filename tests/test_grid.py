@@ -82,6 +82,25 @@ def test_grid_shows_cells_percent_and_last_activity(world, auth):
     assert (ana.count("✓"), ana.count("◐"), ana.count("·")) == (1, 1, 2)
 
 
+def test_grid_rows_escape_learners_names(world, auth, db):
+    people, path, _unrelated = world
+    people["ana"].display_name = 'Ana <script>alert("x")</script> & co'
+    db.commit()
+    auth.login(people["facilitator"].email)
+    page = auth.client.get(path).get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "Ana &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co</th>" in page
+
+
+def test_grid_rows_are_complete_rows_of_the_table(world, auth):
+    people, path, _unrelated = world
+    auth.login(people["facilitator"].email)
+    page = auth.client.get(path).get_data(as_text=True)
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert body.count("<tr>") == body.count("</tr>") == 3
+    assert body.count("<td>") == 3 * (2 + 4)
+
+
 def test_csv_rows_match_the_grid_and_defuse_formulas(world, auth):
     people, path, _unrelated = world
     auth.login(people["facilitator"].email)
