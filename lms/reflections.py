@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import EllipsisType
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -257,8 +257,9 @@ def _create(
 
 
 def _add_revision(session, reflection, number, body, submitted, prompt, now) -> None:
-    session.add(
-        ReflectionRevision(
+    # One INSERT, no ORM object: an autosave adds a revision and never reads it back.
+    session.execute(
+        insert(ReflectionRevision).values(
             reflection_id=reflection.id,
             number=number,
             body=body,
@@ -267,7 +268,6 @@ def _add_revision(session, reflection, number, body, submitted, prompt, now) -> 
             created_at=now,
         )
     )
-    session.flush()
 
 
 def revisions(session: Session, reflection: Reflection) -> list[ReflectionRevision]:
