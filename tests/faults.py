@@ -13,6 +13,7 @@ import json
 import re
 import socket
 import sqlite3
+import subprocess
 import threading
 import urllib.error
 import urllib.parse
@@ -20,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -289,3 +291,12 @@ class Outage:
         self.held.close()
         if self.proxy:
             self.proxy.stop()
+
+
+def mount_tmpfs(path: Path, size: int) -> bool:
+    """Mount a tmpfs of that size on path; False when this user may not (not root)."""
+    mount = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "lms-test", str(path)]
+    try:
+        return subprocess.run(mount, capture_output=True, check=False).returncode == 0
+    except FileNotFoundError:
+        return False

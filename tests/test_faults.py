@@ -35,6 +35,7 @@ from tests.faults import (
     current_text,
     learners_on_a_prompt,
     locked,
+    mount_tmpfs,
     revisions,
 )
 from tests.servers import LiveServer
@@ -325,21 +326,12 @@ class FillingFile:
         return fits
 
 
-def _mount_tmpfs(path: Path, size: int) -> bool:
-    """Mount a tmpfs of that size on path; False when this user may not (not root)."""
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "lms-test", str(path)]
-    try:
-        return subprocess.run(mount, capture_output=True, check=False).returncode == 0
-    except FileNotFoundError:
-        return False
-
-
 @pytest.fixture
 def small_disk(app, monkeypatch) -> Iterator[str]:
     """Learner files on a disk of 64 KiB: a tmpfs mounted there, or the write made to fail."""
     area = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
     area.mkdir(parents=True)
-    if _mount_tmpfs(area, DISK_BYTES):
+    if mount_tmpfs(area, DISK_BYTES):
         try:
             yield "tmpfs"
         finally:

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lms.models import Prompt
+from lms import learner_files
+from lms.models import LearnerFile, Prompt
 from tests.conftest import PASSWORD
-from tests.faults import LOCK_TIMEOUT_MS, learners_on_a_prompt, locked, revisions
+from tests.faults import LOCK_TIMEOUT_MS, learners_on_a_prompt, locked, mount_tmpfs, revisions
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -156,3 +159,21 @@ def test_a_reload_while_offline_brings_back_the_unsent_text(lesson, live_server,
         (1, "What I saved."),
         (2, "What I saved. What I typed offline."),
     ]
+
+
+def test_a_full_disk_is_named_by_the_upload_script_not_blamed_on_the_connection(lesson, app, db):
+    area = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    area.mkdir(parents=True, exist_ok=True)
+    if not mount_tmpfs(area, 64 * 1024):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        lesson.page.get_by_label("Attach files to your answer").set_input_files(
+            files=[{"name": "story.txt", "mimeType": "text/plain", "buffer": b"A line.\n" * 40_000}]
+        )
+        lesson.page.get_by_role("button", name="Upload").click()
+        upload_status = lesson.page.locator("form[data-upload]").get_by_role("status")
+        expect(upload_status).to_contain_text("nothing was saved")
+        expect(upload_status).not_to_contain_text("connection")
+    finally:
+        subprocess.run(["umount", str(area)], check=True)
+    assert db.scalar(select(LearnerFile)) is None

@@ -93,7 +93,9 @@
           go(data.redirect);
           return;
         }
-        finish(form.getAttribute("data-msg-failed"));
+        // A full disk (507) is not the learner's connection: say what the server said.
+        var full = request.status === 507 && data && data.error;
+        finish(full || form.getAttribute("data-msg-failed"));
       });
       request.addEventListener("error", function () {
         finish(form.getAttribute("data-msg-failed"));
