@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -29,6 +31,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_LOCK_TIMEOUT_MS = 10_000
@@ -155,13 +159,30 @@ def database(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """This request's (or command's) session; state-changing requests write."""
     if "db_session" not in g:
-        write = not (has_request_context() and request.method in SAFE_METHODS)
-        g.db_session = database().new_session(write=write)
+        reads = has_request_context() and (request.method in SAFE_METHODS or _reads_first())
+        g.db_session = database().new_session(write=not reads)
     return g.db_session
 
 
+def reads_first(view: F) -> F:
+    """Mark a state-changing view that reads, then calls ``begin_write`` before it writes.
+
+    Its request's session starts as a read one, so the signed-in user, the objects and
+    the form are loaded without SQLite's one write lock, which is then held only for the
+    writes. What was read may be stale by then: the writes must check it (a conditional
+    UPDATE, a unique index), as a reflection's save does.
+    """
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_first() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "reads_first", False)
+
+
 def begin_write(session: Session) -> None:
-    """End this read transaction; the next begins IMMEDIATE (for GET views that write)."""
+    """End this read transaction; the next begins IMMEDIATE (for views that read first)."""
     session.commit()
     session.bind = database().write_sessions.kw["bind"]
 

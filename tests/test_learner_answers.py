@@ -7,9 +7,11 @@ import re
 import pytest
 from sqlalchemy import event, select
 
+from lms import reflections
 from lms.db import database
+from lms.learner import answers
 from lms.learner.forms import AnswerForm
-from lms.models import Prompt, Reflection, ReflectionRevision
+from lms.models import Prompt, Reflection, ReflectionRevision, User
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 
@@ -169,26 +171,34 @@ def test_prompts_of_a_lesson_not_opened_take_no_answer(client, db, setup):
     assert _bodies(db) == []
 
 
-def test_an_autosave_is_one_transaction_of_few_statements(app, client, count_queries, setup):
+def test_an_autosave_reads_then_writes_in_one_short_transaction(app, client, setup):
+    """Four statements: two reads without the write lock, then the UPDATE and the INSERT."""
     _user, _module, prompt, _url = setup
     token = csrf_token(client)
     autosave(client, prompt, "First", 0, token)
-    transactions = []
+    transactions: list[list[str]] = []
 
     def began(connection):
-        transactions.append(connection)
+        transactions.append([])
+
+    def executed(_conn, _cursor, statement, *_args):
+        verb = statement.split()[0].upper()
+        if verb != "BEGIN":  # SQLite's own BEGIN IMMEDIATE, sent as the transaction begins
+            transactions[-1].append(verb)
 
     engine = database(app).engine
     event.listen(engine, "begin", began)
+    event.listen(engine, "before_cursor_execute", executed)
     try:
-        with count_queries as q:
-            response = autosave(client, prompt, "Second", 1, token)
+        response = autosave(client, prompt, "Second", 1, token)
     finally:
         event.remove(engine, "begin", began)
+        event.remove(engine, "before_cursor_execute", executed)
     assert response.status_code == 200
-    # The user, the prompt with the answer, the conditional UPDATE, the INSERT.
-    assert q.count == 4, q.statements
-    assert len(transactions) == 1
+    # The user and the prompt with the answer are read; the write transaction (BEGIN
+    # IMMEDIATE on SQLite, whose one write lock it holds) runs the conditional UPDATE
+    # and the INSERT of the revision, nothing else.
+    assert transactions == [["SELECT", "SELECT"], ["UPDATE", "INSERT"]]
 
 
 def test_the_lesson_page_writes_out_what_answer_form_renders(app, client, db, setup):
@@ -223,3 +233,34 @@ def test_the_lesson_page_form_as_sent_saves_the_answer(client, db, setup):
     response = client.post(f"/prompts/{prompt.id}/answer", data=data)
     assert response.status_code == 302
     assert _bodies(db) == ["Reading on the train"]
+
+
+def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
+    app, client, db, setup, monkeypatch
+):
+    """Reading without the write lock leaves a window; the conditional UPDATE closes it."""
+    user, _module, prompt, _url = setup
+    token = csrf_token(client)
+    assert autosave(client, prompt, "From this phone", 0, token).status_code == 200
+    real_begin_write = answers.begin_write
+
+    def another_device_saves_first(session):
+        other = database(app).new_session(write=True)
+        with other.begin():
+            reflections.save_draft(
+                other,
+                other.get(User, user.id),
+                other.get(Prompt, prompt.id),
+                "From the laptop",
+                based_on=1,
+            )
+        other.close()
+        real_begin_write(session)
+
+    monkeypatch.setattr(answers, "begin_write", another_device_saves_first)
+
+    response = autosave(client, prompt, "From this phone, more", 1, token)
+
+    assert response.status_code == 409
+    assert response.json["body"] == "From the laptop"
+    assert _bodies(db) == ["From this phone", "From the laptop"]

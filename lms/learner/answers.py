@@ -2,8 +2,8 @@
 
 The same endpoint serves the page's form without JavaScript (redirects, a conflict
 page) and the autosave script (JSON, 409 on a conflict), told apart by ``Accept``.
-An autosave is one request and one transaction: the user, the prompt with the
-learner's reflection, one conditional UPDATE and one INSERT.
+An autosave reads the user and the prompt with the learner's reflection, then, in one
+short write transaction, runs one conditional UPDATE and one INSERT.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from lms import access, filetypes, learner_files, reflections
-from lms.db import get_session
+from lms.db import begin_write, get_session, reads_first
 from lms.learner.forms import AnswerForm, DeleteFileForm, UploadForm
 from lms.learner.views import bp, data_dir, file_size, lesson_url, saved_message
 from lms.models import Prompt
@@ -46,6 +46,7 @@ def _back_to(prompt: Prompt) -> str:
 
 
 @bp.post("/prompts/<int:prompt_id>/answer")
+@reads_first
 @login_required
 def save_answer(prompt_id: int):
     session = get_session()
@@ -60,6 +61,8 @@ def save_answer(prompt_id: int):
     if form.combine.data and reflection is not None and reflection.revision_count == based_on:
         # The conflict page's "keep both": the newer text, then the learner's.
         body = reflection.current_body.rstrip() + "\n\n" + body.lstrip()
+    # The save's conditional UPDATE finds out whether another save came in since the read.
+    begin_write(session)
     try:
         if form.submit.data:
             reflection = reflections.submit(
