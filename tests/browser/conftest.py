@@ -26,6 +26,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The slow fault tests load both cores (50 learners autosaving) while a journey runs on
+# the other xdist worker: assertions wait as long as actions do, not Playwright's 5 s.
+EXPECT_TIMEOUT_MS = 10_000
+
+
+def pytest_configure(config):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
@@ -48,7 +59,7 @@ def browser() -> Iterator:
 def context(browser, live_server):
     """A fresh browser profile pointed at this test's server, phone-sized by default."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
     yield context
     context.close()
 
