@@ -394,7 +394,7 @@ def storage_sweep(min_age_minutes: int) -> None:
     click.echo(
         f"Freed {_size(report.bytes_freed)}: {report.learner_files_removed} learners' files, "
         f"{report.blobs_removed} blobs, {report.temporary_files_removed} temporary files, "
-        f"{report.backup_pins_removed} folders of interrupted backups, "
+        f"{report.held_folders_removed} folders of interrupted backups or restores, "
         f"{report.imports_undone} interrupted imports undone."
     )
 

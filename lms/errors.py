@@ -33,8 +33,8 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
         return f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status
 
 
-def _wants_json() -> bool:
-    # The autosave script asks for JSON: it reads the message and keeps the text itself.
+def wants_json() -> bool:
+    """True when the request asks for JSON (the page's scripts), not a page."""
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 
@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
         _rollback()
         log.warning("database unavailable: %s", error.orig)
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if _wants_json():
+        if wants_json():
             message = gettext(
                 "Not saved yet: the site is busy for a moment. What you typed stays on this "
                 "device and is sent again in a few seconds."
@@ -101,7 +101,7 @@ def init_app(app: Flask) -> None:
             "The site has no room left to store files right now, so nothing was saved. "
             "Please try again later, and tell the site's team if it happens again."
         )
-        if _wants_json():
+        if wants_json():
             return jsonify(error=message), 507
         return _page(507, gettext("No room to store this"), message)
 
@@ -109,7 +109,7 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         _rollback()
         log.exception("unhandled error")
-        if _wants_json():
+        if wants_json():
             message = gettext(
                 "Not saved: something went wrong on our side. What you typed stays on this "
                 "device and is sent again shortly."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -141,14 +141,19 @@ def _cells(statement: Select, lesson_list: list[GridLesson]) -> Iterator[GridRow
     index = {lesson.id: n for n, lesson in enumerate(lesson_list)}
     # groupby needs each learner's rows together: the statement orders by user first.
     for (user_id, name, email), rows in groupby(statement, key=lambda r: r[:3]):
-        pattern = ["-"] * len(lesson_list)
-        last = None
-        for *_who, lesson_id, status, visited_at in rows:
-            if lesson_id is None:
-                continue
-            pattern[index[lesson_id]] = PATTERN[str(status)]  # an enum member: its value
-            last = visited_at if last is None or visited_at > last else last
-        yield GridRow(user_id, name, email, "".join(pattern), last)
+        opened = [row[3:] for row in rows if row[3] is not None]
+        # str() of a status is its value, as the page's aggregated rows carry it.
+        pattern = _pattern(((lesson, str(status)) for lesson, status, _ in opened), index)
+        last = max((visited for *_, visited in opened), default=None)
+        yield GridRow(user_id, name, email, pattern, last)
+
+
+def _pattern(opened: Iterable[tuple[int, str]], index: dict[int, int]) -> str:
+    """The row's state string from the (lesson id, status value) pairs it has opened."""
+    pattern = ["-"] * len(index)
+    for lesson_id, status in opened:
+        pattern[index[lesson_id]] = PATTERN[status]
+    return "".join(pattern)
 
 
 def _cell_rows(lesson_ids: Sequence[int]) -> Select:
@@ -198,13 +203,11 @@ def _page_rows(lesson_ids: Sequence[int], user_ids: Sequence[int]) -> Select:
     )
 
 
-def _page_row(row, index: dict[int, int], width: int) -> GridRow:
+def _page_row(row, index: dict[int, int]) -> GridRow:
     user_id, name, email, opened, last = row
-    pattern = ["-"] * width
-    for cell in opened.split(",") if opened else ():
-        lesson_id, _, status = cell.partition(":")
-        pattern[index[int(lesson_id)]] = PATTERN[status]
-    return GridRow(user_id, name, email, "".join(pattern), last)
+    cells = (cell.partition(":") for cell in opened.split(",")) if opened else ()
+    pattern = _pattern(((int(lesson_id), status) for lesson_id, _, status in cells), index)
+    return GridRow(user_id, name, email, pattern, last)
 
 
 def page(
@@ -226,7 +229,7 @@ def page(
     if ids.items:
         result = session.execute(_page_rows(lesson_ids, ids.items))
         rows = sorted(
-            (_page_row(row, index, len(lesson_ids)) for row in result),
+            (_page_row(row, index) for row in result),
             key=lambda r: position[r.user_id],
         )
     return GridPage(lesson_list, rows, ids.number, ids.has_next)

@@ -31,10 +31,9 @@ from lms import learner_files
 from lms.models import LearnerFile, User
 from lms.packages import recover_abandoned_imports
 from lms.packages.importer import referenced_blobs
-from lms.storage import Storage, is_sha256
+from lms.storage import TEMPORARY_PREFIX, Storage, is_sha256
 
 BATCH = 500
-TEMPORARY_PREFIX = ".tmp-"
 BACKUP_PINS_PREFIX = ".backup-"
 RESTORE_WORK_PREFIX = ".restore-"
 
@@ -45,7 +44,7 @@ class SweepReport:
     blobs_removed: int = 0
     learner_files_removed: int = 0
     temporary_files_removed: int = 0
-    backup_pins_removed: int = 0
+    held_folders_removed: int = 0
     bytes_freed: int = 0
 
     def remove(self, path: Path, counter: str) -> None:
@@ -69,7 +68,7 @@ def sweep(
     cutoff = (time.time() if now is None else now) - min_age_seconds
     report = SweepReport(imports_undone=recover_abandoned_imports(session, storage))
     session.rollback()
-    _sweep_backup_pins(Path(storage.data_dir), report)
+    _sweep_held_folders(Path(storage.data_dir), report)
     _sweep_learner_files(session, storage.data_dir, cutoff, report)
     session.rollback()
     with storage.placement_lock():
@@ -95,7 +94,7 @@ def held_folder(path: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def _sweep_backup_pins(data_dir: Path, report: SweepReport) -> None:
+def _sweep_held_folders(data_dir: Path, report: SweepReport) -> None:
     held = [*data_dir.glob(BACKUP_PINS_PREFIX + "*"), *data_dir.glob(RESTORE_WORK_PREFIX + "*")]
     for folder in held:
         try:
@@ -107,7 +106,7 @@ def _sweep_backup_pins(data_dir: Path, report: SweepReport) -> None:
         except BlockingIOError:
             continue  # a backup or restore is running and holds it
         else:
-            report.remove(folder, "backup_pins_removed")
+            report.remove(folder, "held_folders_removed")
         finally:
             os.close(fd)
 

@@ -46,6 +46,9 @@ class StorageFullError(OSError):
     """The disk (or the data dir's quota) has no room for a file; nothing was kept."""
 
 
+# Files being written start with this, so a sweep can tell them from finished ones.
+TEMPORARY_PREFIX = ".tmp-"
+
 # Out of room, as the disk or a file system quota says it.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -91,7 +94,7 @@ def write_atomic(path: Path, source: BinaryIO, max_bytes: int | None = None) -> 
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
     except OSError as error:
         _raise_if_full(error)
         raise
@@ -299,7 +302,7 @@ class Staging:
 
     def add(self, source: BinaryIO) -> tuple[str, int]:
         """Stream a file into the area; returns its SHA-256 and size."""
-        fd, temporary = tempfile.mkstemp(dir=self.path, prefix=".tmp-")
+        fd, temporary = tempfile.mkstemp(dir=self.path, prefix=TEMPORARY_PREFIX)
         with os.fdopen(fd, "wb") as target:
             sha256, size = copy_hashed(source, target)
             target.flush()

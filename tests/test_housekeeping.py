@@ -141,7 +141,7 @@ def test_a_killed_backups_pins_go_and_a_running_backups_stay(db, storage, prefix
     try:
         report = housekeeping.sweep(db, storage, min_age_seconds=0)
         assert pins.is_dir()  # however young or old: its backup still holds it
-        assert report.backup_pins_removed == 0
+        assert report.held_folders_removed == 0
 
         holder.send_signal(signal.SIGKILL)
         holder.wait()
@@ -151,7 +151,7 @@ def test_a_killed_backups_pins_go_and_a_running_backups_stay(db, storage, prefix
         holder.wait()
 
     assert not pins.exists()
-    assert report.backup_pins_removed == 1
+    assert report.held_folders_removed == 1
 
 
 def test_storage_sweep_command_reports_what_it_freed(runner, db, storage, learner_with_a_file):

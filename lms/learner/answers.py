@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 
 from lms import access, filetypes, learner_files, reflections
 from lms.db import begin_write, get_session, reads_first
+from lms.errors import wants_json
 from lms.learner.forms import AnswerForm, DeleteFileForm, UploadForm
 from lms.learner.views import bp, data_dir, file_size, lesson_url, saved_message
 from lms.models import Prompt
@@ -34,11 +35,6 @@ FILE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cache-Control": "private, no-store",
 }
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 def _back_to(prompt: Prompt) -> str:
@@ -53,7 +49,7 @@ def save_answer(prompt_id: int):
     prompt, reflection = access.load_prompt(session, current_user, prompt_id)
     form = AnswerForm.for_prompt(prompt)
     if not form.validate_on_submit():
-        if _wants_json():
+        if wants_json():
             return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
         return render_template("learner/answer.html", prompt=prompt, form=form), 400
     body = form.body.data or ""
@@ -76,12 +72,12 @@ def save_answer(prompt_id: int):
         return _conflict(prompt, conflict)
     except reflections.EmptyAnswerError:
         message = gettext("Write your answer before you submit it.")
-        if _wants_json():
+        if wants_json():
             return jsonify(error=message), 400
         form.body.errors = [message]
         return render_template("learner/answer.html", prompt=prompt, form=form), 400
     session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify(
             revision=reflection.revision_count,
             state=reflection.state.value,
@@ -96,7 +92,7 @@ def save_answer(prompt_id: int):
 
 def _conflict(prompt: Prompt, conflict: reflections.ConflictError):
     newer = conflict.reflection
-    if _wants_json():
+    if wants_json():
         return jsonify(
             conflict=True,
             revision=newer.revision_count,
@@ -199,7 +195,7 @@ def _upload_answer(prompt: Prompt, added: list, problems: list[str], status: int
         )
     for problem in problems:
         flash(problem, "error")
-    if _wants_json():
+    if wants_json():
         return jsonify(redirect=_back_to(prompt), problems=problems), status
     return redirect(_back_to(prompt))
 

@@ -71,6 +71,12 @@ class Lesson:
     def autosave(self) -> None:
         self.page.clock.run_for(AUTOSAVE_MS)
 
+    def write_and_save(self, text: str) -> None:
+        """Type a first answer and let autosave store it, as every test here starts."""
+        self.box.fill(text)
+        self.autosave()
+        expect(self.status).to_have_text(SAVED)
+
 
 @pytest.fixture
 def lesson(page, app, db) -> Lesson:
@@ -92,9 +98,7 @@ def lesson(page, app, db) -> Lesson:
 
 
 def test_the_server_stops_while_the_learner_types_and_nothing_is_lost(lesson, live_server, db):
-    lesson.box.fill("Walking by the river.")
-    lesson.autosave()
-    expect(lesson.status).to_have_text(SAVED)
+    lesson.write_and_save("Walking by the river.")
 
     live_server.stop()
     lesson.box.press_sequentially(" And tea with my sister.")
@@ -117,9 +121,7 @@ def test_the_server_stops_while_the_learner_types_and_nothing_is_lost(lesson, li
 
 
 def test_a_busy_database_keeps_the_text_and_it_is_sent_again(lesson, live_server, db, database_url):
-    lesson.box.fill("First thoughts.")
-    lesson.autosave()
-    expect(lesson.status).to_have_text(SAVED)
+    lesson.write_and_save("First thoughts.")
 
     with locked(database_url):
         lesson.box.fill("First thoughts, then second ones.")
@@ -139,9 +141,7 @@ def test_a_busy_database_keeps_the_text_and_it_is_sent_again(lesson, live_server
 
 
 def test_a_reload_while_offline_brings_back_the_unsent_text(lesson, live_server, db):
-    lesson.box.fill("What I saved.")
-    lesson.autosave()
-    expect(lesson.status).to_have_text(SAVED)
+    lesson.write_and_save("What I saved.")
 
     live_server.stop()
     lesson.box.press_sequentially(" What I typed offline.")
