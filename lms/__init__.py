@@ -16,6 +16,7 @@ from lms import (
     errors,
     extensions,
     facilitator,
+    fragments,
     learner,
     media,
     security,
@@ -31,6 +32,7 @@ def create_app(
     app.config.update(overrides or {})
     db.init_app(app)
     extensions.init_app(app)
+    fragments.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from lms.models import (
@@ -47,24 +47,41 @@ def _or_404(value):
     return value
 
 
-def _enrollment_of(user: User):
-    return and_(Enrollment.module_id == Module.id, Enrollment.user_id == user.id)
-
-
-def _progress_of(user: User):
-    return and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id)
+def _enrollment_of(user_id):
+    """The join to the user's enrollment in the module; the id may be a bound parameter."""
+    return and_(Enrollment.module_id == Module.id, Enrollment.user_id == user_id)
 
 
 def load_module(session: Session, user: User, slug: str) -> tuple[Module, Enrollment | None]:
     """A published module (or one the user is enrolled in) and the user's enrollment, else 404."""
     row = session.execute(
         select(Module, Enrollment)
-        .outerjoin(Enrollment, _enrollment_of(user))
+        .outerjoin(Enrollment, _enrollment_of(user.id))
         .where(Module.slug == slug)
     ).first()
     if row is None or not (row.Module.published or row.Enrollment is not None):
         abort(404)
     return row.Module, row.Enrollment
+
+
+# The statements of the hottest paths (every lesson page, every autosave) are built once,
+# with the user's id as a parameter: building one costs about as much as running it.
+_USER_ID = bindparam("user_id")
+
+_LESSON_BY_SLUGS = (
+    select(Lesson, Enrollment)
+    .join(Lesson.module)
+    .outerjoin(Enrollment, _enrollment_of(_USER_ID))
+    .where(
+        Module.slug == bindparam("module_slug"),
+        Lesson.slug == bindparam("lesson_slug"),
+        Lesson.archived_at.is_(None),
+    )
+    .options(
+        contains_eager(Lesson.module),
+        joinedload(Lesson.attachments.and_(Attachment.archived_at.is_(None))),
+    )
+)
 
 
 def load_lesson(
@@ -73,18 +90,8 @@ def load_lesson(
     """A current lesson with its module and attachments, and the user's enrollment, else 404."""
     row = (
         session.execute(
-            select(Lesson, Enrollment)
-            .join(Lesson.module)
-            .outerjoin(Enrollment, _enrollment_of(user))
-            .where(
-                Module.slug == module_slug,
-                Lesson.slug == lesson_slug,
-                Lesson.archived_at.is_(None),
-            )
-            .options(
-                contains_eager(Lesson.module),
-                joinedload(Lesson.attachments.and_(Attachment.archived_at.is_(None))),
-            )
+            _LESSON_BY_SLUGS,
+            {"user_id": user.id, "module_slug": module_slug, "lesson_slug": lesson_slug},
         )
         .unique()
         .first()
@@ -100,20 +107,28 @@ def load_prompt(session: Session, user: User, prompt_id: int) -> tuple[Prompt, R
     A lesson the user has not opened may be locked for them, or in a module they are
     not enrolled in: its prompts take no answers and no files.
     """
-    row = session.execute(
-        select(Prompt, Reflection)
-        .join(Prompt.lesson)
-        .join(Lesson.module)
-        .join(LessonProgress, _progress_of(user))
-        .join(Enrollment, _enrollment_of(user))
-        .outerjoin(
-            Reflection, and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == user.id)
-        )
-        .where(Prompt.id == prompt_id, Prompt.archived_at.is_(None), Lesson.archived_at.is_(None))
-        .options(contains_eager(Prompt.lesson).contains_eager(Lesson.module))
-    ).first()
+    row = session.execute(_OPENED_PROMPT, {"user_id": user.id, "prompt_id": prompt_id}).first()
     row = _or_404(row)
     return row.Prompt, row.Reflection
+
+
+_OPENED_PROMPT = (
+    select(Prompt, Reflection)
+    .join(Prompt.lesson)
+    .join(Lesson.module)
+    .join(
+        LessonProgress,
+        and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == _USER_ID),
+    )
+    .join(Enrollment, _enrollment_of(_USER_ID))
+    .outerjoin(Reflection, and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == _USER_ID))
+    .where(
+        Prompt.id == bindparam("prompt_id"),
+        Prompt.archived_at.is_(None),
+        Lesson.archived_at.is_(None),
+    )
+    .options(contains_eager(Prompt.lesson).contains_eager(Lesson.module))
+)
 
 
 def load_own_reflection(session: Session, user: User, prompt_id: int) -> Reflection:
@@ -143,7 +158,7 @@ def load_attachment(session: Session, user: User, attachment_id: int) -> Attachm
         session.scalar(
             select(Attachment)
             .join(Module, Module.id == Attachment.module_id)
-            .join(Enrollment, _enrollment_of(user))
+            .join(Enrollment, _enrollment_of(user.id))
             .where(
                 Attachment.id == attachment_id,
                 Attachment.archived_at.is_(None),
@@ -195,6 +210,6 @@ def load_media(session: Session, user: User, module_slug: str, path: str) -> Med
         .where(Module.slug == module_slug, Media.path.in_([f"media/{path}", path]))
     )
     if user.role != Role.ADMIN:
-        enrolled = exists().where(_enrollment_of(user))
+        enrolled = exists().where(_enrollment_of(user.id))
         statement = statement.where(or_(Module.published.is_(True), enrolled))
     return _or_404(session.scalars(statement).first())

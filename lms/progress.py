@@ -14,8 +14,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -73,6 +74,7 @@ class OutlineEntry:
     position: int
     minutes: int
     state: LessonState
+    last_visited_at: datetime | None = None
 
     @property
     def locked(self) -> bool:
@@ -96,6 +98,11 @@ class Outline:
     @property
     def percent(self) -> int:
         return percent(self.complete, self.total)
+
+    @property
+    def states(self) -> str:
+        """Every lesson's state as one letter (c, i, l, n), in order: a short cache key."""
+        return "".join(e.state.value[0] for e in self.entries)
 
     @property
     def finished(self) -> bool:
@@ -134,7 +141,13 @@ class Outline:
         return Outline(
             [
                 OutlineEntry(
-                    e.lesson_id, e.slug, e.title, e.position, e.minutes, LessonState.IN_PROGRESS
+                    e.lesson_id,
+                    e.slug,
+                    e.title,
+                    e.position,
+                    e.minutes,
+                    LessonState.IN_PROGRESS,
+                    e.last_visited_at,
                 )
                 if e.lesson_id == lesson_id and e.state == LessonState.NOT_STARTED
                 else e
@@ -152,12 +165,14 @@ def percent(done: int, total: int) -> int:
 
 
 def build_outline(
-    rows: Iterable[tuple[int, str, str, int, int, ProgressStatus | None]], sequence: Sequence
+    rows: Iterable[tuple[int, str, str, int, int, ProgressStatus | None, datetime | None]],
+    sequence: Sequence,
 ) -> Outline:
-    """The outline from (id, slug, title, position, minutes, progress status) rows in order."""
+    """The outline from (id, slug, title, position, minutes, progress status, last visit)
+    rows in order."""
     entries = []
     previous_complete = True
-    for lesson_id, slug, title, position, minutes, status in rows:
+    for lesson_id, slug, title, position, minutes, status, last_visited_at in rows:
         if status == ProgressStatus.COMPLETE:
             state = LessonState.COMPLETE
         elif status == ProgressStatus.IN_PROGRESS:
@@ -166,29 +181,37 @@ def build_outline(
             state = LessonState.LOCKED
         else:
             state = LessonState.NOT_STARTED
-        entries.append(OutlineEntry(lesson_id, slug, title, position, minutes, state))
+        entries.append(
+            OutlineEntry(lesson_id, slug, title, position, minutes, state, last_visited_at)
+        )
         previous_complete = state == LessonState.COMPLETE
     return Outline(entries)
 
 
+# Built once (every lesson page runs it): building a statement costs about as much as
+# running it.
+_OUTLINE = (
+    select(
+        Lesson.id,
+        Lesson.slug,
+        Lesson.title,
+        Lesson.position,
+        Lesson.minutes,
+        LessonProgress.status,
+        LessonProgress.last_visited_at,
+    )
+    .outerjoin(
+        LessonProgress,
+        and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == bindparam("user_id")),
+    )
+    .where(Lesson.module_id == bindparam("module_id"), Lesson.archived_at.is_(None))
+    .order_by(Lesson.position, Lesson.id)
+)
+
+
 def outline(session: Session, user: User, module: Module) -> Outline:
     """The learner's outline of the module's current lessons, in one query."""
-    rows = session.execute(
-        select(
-            Lesson.id,
-            Lesson.slug,
-            Lesson.title,
-            Lesson.position,
-            Lesson.minutes,
-            LessonProgress.status,
-        )
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
-        )
-        .where(Lesson.module_id == module.id, Lesson.archived_at.is_(None))
-        .order_by(Lesson.position, Lesson.id)
-    )
+    rows = session.execute(_OUTLINE, {"user_id": user.id, "module_id": module.id})
     return build_outline(rows, module.sequence)
 
 
@@ -244,6 +267,22 @@ def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bo
 def _upsert(session: Session):
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert
+
+
+# A visit is recorded to the minute: opening the lesson one is on again within it (a
+# reload, a return from a download) has nothing new to record, and writes nothing.
+VISIT_RESOLUTION = timedelta(minutes=1)
+
+
+def visit_is_recorded(entry: OutlineEntry, enrollment: Enrollment, now: datetime) -> bool:
+    """Whether opening this lesson now would record nothing new: it is already opened,
+    it is where the learner is, and their last visit to it is within the resolution."""
+    return (
+        entry.state in (LessonState.IN_PROGRESS, LessonState.COMPLETE)
+        and enrollment.last_lesson_id == entry.lesson_id
+        and entry.last_visited_at is not None
+        and now - entry.last_visited_at < VISIT_RESOLUTION
+    )
 
 
 def open_lesson(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import EllipsisType
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -75,20 +75,29 @@ class Answer:
         return self.reflection is not None and self.reflection.submitted_at is not None
 
 
+# Built once (every lesson page runs it): building a statement costs about as much as
+# running it.
+_LESSON_ANSWERS = (
+    select(Prompt, Reflection, LearnerFile)
+    .outerjoin(
+        Reflection,
+        and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == bindparam("user_id")),
+    )
+    .outerjoin(
+        LearnerFile,
+        and_(
+            LearnerFile.reflection_id == Reflection.id,
+            LearnerFile.user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Prompt.lesson_id == bindparam("lesson_id"), Prompt.archived_at.is_(None))
+    .order_by(Prompt.position, Prompt.id, LearnerFile.created_at, LearnerFile.id)
+)
+
+
 def answers_for_lesson(session: Session, user: User, lesson: Lesson) -> list[Answer]:
     """The lesson's current prompts in order, with the learner's answers and files (one query)."""
-    rows = session.execute(
-        select(Prompt, Reflection, LearnerFile)
-        .outerjoin(
-            Reflection, and_(Reflection.prompt_id == Prompt.id, Reflection.user_id == user.id)
-        )
-        .outerjoin(
-            LearnerFile,
-            and_(LearnerFile.reflection_id == Reflection.id, LearnerFile.user_id == user.id),
-        )
-        .where(Prompt.lesson_id == lesson.id, Prompt.archived_at.is_(None))
-        .order_by(Prompt.position, Prompt.id, LearnerFile.created_at, LearnerFile.id)
-    )
+    rows = session.execute(_LESSON_ANSWERS, {"user_id": user.id, "lesson_id": lesson.id})
     answers: dict[int, Answer] = {}
     for prompt, reflection, learner_file in rows:
         answer = answers.setdefault(prompt.id, Answer(prompt, reflection))

@@ -23,7 +23,7 @@ S = ProgressStatus
 
 
 def _rows(*statuses):
-    return [(i, f"l{i}", f"Lesson {i}", i, 10, s) for i, s in enumerate(statuses, start=1)]
+    return [(i, f"l{i}", f"Lesson {i}", i, 10, s, None) for i, s in enumerate(statuses, start=1)]
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from lms import access, inbox, progress, reflections
-from lms.db import begin_write, get_session
+from lms.db import begin_write, get_session, now_utc
 from lms.html import render_markdown
 from lms.learner.forms import (
     ACCEPTED_EXTENSIONS,
@@ -224,12 +224,14 @@ def lesson(slug: str, lesson_slug: str):
             "learner/locked.html", module=module, lesson=lesson, blocking=locked.blocking
         ), 403
     answers = reflections.answers_for_lesson(session, current_user, lesson)
-    begin_write(session)
-    progress.open_lesson(session, current_user, lesson, enrollment, outline)
-    session.commit()
-    outline = outline.with_opened(lesson.id)
-    before, after = outline.neighbours(lesson.id)
     entry = outline.entries[outline.index(lesson.id)]
+    if not progress.visit_is_recorded(entry, enrollment, now_utc()):
+        begin_write(session)
+        progress.open_lesson(session, current_user, lesson, enrollment, outline)
+        session.commit()
+        outline = outline.with_opened(lesson.id)
+        entry = outline.entries[outline.index(lesson.id)]
+    before, after = outline.neighbours(lesson.id)
     uploads = {
         a.prompt.id: UploadForm.for_prompt(a.prompt, formdata=None)
         for a in answers
