@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from sqlalchemy import and_, bindparam, exists, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from lms.models import (
     Attachment,
@@ -77,25 +77,18 @@ _LESSON_BY_SLUGS = (
         Lesson.slug == bindparam("lesson_slug"),
         Lesson.archived_at.is_(None),
     )
-    .options(
-        contains_eager(Lesson.module),
-        joinedload(Lesson.attachments.and_(Attachment.archived_at.is_(None))),
-    )
+    .options(contains_eager(Lesson.module))
 )
 
 
 def load_lesson(
     session: Session, user: User, module_slug: str, lesson_slug: str
 ) -> tuple[Lesson, Enrollment | None]:
-    """A current lesson with its module and attachments, and the user's enrollment, else 404."""
-    row = (
-        session.execute(
-            _LESSON_BY_SLUGS,
-            {"user_id": user.id, "module_slug": module_slug, "lesson_slug": lesson_slug},
-        )
-        .unique()
-        .first()
-    )
+    """A current lesson with its module, and the user's enrollment, else 404."""
+    row = session.execute(
+        _LESSON_BY_SLUGS,
+        {"user_id": user.id, "module_slug": module_slug, "lesson_slug": lesson_slug},
+    ).first()
     if row is None or not (row.Lesson.module.published or row.Enrollment is not None):
         abort(404)
     return row.Lesson, row.Enrollment

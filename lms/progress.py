@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,9 +65,12 @@ class MissingAnswersError(Exception):
         self.prompts = prompts
 
 
-@dataclass(frozen=True)
-class OutlineEntry:
-    """One current lesson of a module as a learner sees it in the outline."""
+class OutlineEntry(NamedTuple):
+    """One current lesson of a module as a learner sees it in the outline.
+
+    A named tuple: a lesson page builds one per lesson of the module, and a frozen
+    dataclass costs several times as much to make.
+    """
 
     lesson_id: int
     slug: str
@@ -140,15 +144,7 @@ class Outline:
         """The outline once this lesson is opened: a lesson not started is now in progress."""
         return Outline(
             [
-                OutlineEntry(
-                    e.lesson_id,
-                    e.slug,
-                    e.title,
-                    e.position,
-                    e.minutes,
-                    LessonState.IN_PROGRESS,
-                    e.last_visited_at,
-                )
+                e._replace(state=LessonState.IN_PROGRESS)
                 if e.lesson_id == lesson_id and e.state == LessonState.NOT_STARTED
                 else e
                 for e in self.entries
@@ -211,7 +207,8 @@ _OUTLINE = (
 
 def outline(session: Session, user: User, module: Module) -> Outline:
     """The learner's outline of the module's current lessons, in one query."""
-    rows = session.execute(_OUTLINE, {"user_id": user.id, "module_id": module.id})
+    # Plain rows, past the ORM: they are columns, not objects to track.
+    rows = session.connection().execute(_OUTLINE, {"user_id": user.id, "module_id": module.id})
     return build_outline(rows, module.sequence)
 
 
@@ -237,6 +234,17 @@ def module_attachments(session: Session, module: Module) -> list[Attachment]:
                 Attachment.lesson_id.is_(None),
                 Attachment.archived_at.is_(None),
             )
+            .order_by(Attachment.position, Attachment.id)
+        )
+    )
+
+
+def lesson_attachments(session: Session, lesson: Lesson) -> list[Attachment]:
+    """The lesson's downloads that are still current, in order."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.lesson_id == lesson.id, Attachment.archived_at.is_(None))
             .order_by(Attachment.position, Attachment.id)
         )
     )

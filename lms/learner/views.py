@@ -242,6 +242,8 @@ def lesson(slug: str, lesson_slug: str):
         "learner/lesson.html",
         module=module,
         lesson=lesson,
+        # Read only when the lesson's fragment is not cached yet.
+        attachments=lambda: progress.lesson_attachments(session, lesson),
         entry=entry,
         outline=outline,
         before=before,
