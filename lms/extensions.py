@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale, get_translations, lazy_gettext
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale, lazy_gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import bindparam, select
 
+from lms import template_gettext
 from lms.db import get_session
 from lms.models import User
 
@@ -43,29 +44,10 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(current_app.config["LMS_LANGUAGES"])
 
 
-def _translations():
-    """This request's translations, looked up once.
-
-    Flask-Babel looks them up again for every string a template translates (tens of
-    microseconds each, and a lesson page has about eighty): the same object, kept in g.
-    """
-    try:
-        return g.lms_translations
-    except AttributeError:
-        g.lms_translations = get_translations()
-        return g.lms_translations
-
-
 def init_app(app: Flask) -> None:
     """Initialise the extensions on the app."""
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
+    template_gettext.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import render_template_string
 
-from lms import extensions
+from lms import template_gettext
 
 
 def test_a_request_looks_its_translations_up_once(app, monkeypatch):
     calls = []
-    real = extensions.get_translations
+    real = template_gettext.get_translations
 
     def counted():
         calls.append(1)
         return real()
 
-    monkeypatch.setattr(extensions, "get_translations", counted)
+    monkeypatch.setattr(template_gettext, "get_translations", counted)
     with app.test_request_context("/"):
         page = render_template_string(
             "{{ _('Complete') }} {{ ngettext('%(num)d lesson', '%(num)d lessons', 3) }}"
@@ -25,6 +25,24 @@ def test_a_request_looks_its_translations_up_once(app, monkeypatch):
     with app.test_request_context("/"):
         render_template_string("{{ _('Complete') }}")
     assert len(calls) == 2  # a new request looks them up again (its locale may differ)
+
+
+def test_template_strings_keep_jinja_newstyle_rules(app):
+    """Markup with escaped variables, %-formatting always, {% trans %} blocks, any names."""
+    with app.test_request_context("/"):
+        page = render_template_string(
+            "{{ _('Hello %(name)s', name='<b>') }}|"
+            "{% trans who='<i>' %}Hi {{ who }}{% endtrans %}|"
+            "{{ ngettext('%(num)d file', '%(num)d files', 2) }}|"
+            "{{ _('100%% sure') }}|"
+            "{{ pgettext('menu', 'Open') }}|"
+            "{{ _('%(string)s and %(context)s', string='a', context='b') }}"
+        )
+        plain = render_template_string(
+            "{% autoescape false %}{{ _('Hello %(name)s', name='<b>') }}{% endautoescape %}"
+        )
+    assert page == "Hello &lt;b&gt;|Hi &lt;i&gt;|2 files|100% sure|Open|a and b"
+    assert plain == "Hello <b>"
 
 
 def test_form_messages_read_wtforms_catalog_once_per_process(app):
