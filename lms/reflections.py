@@ -217,10 +217,9 @@ def _save(
             "review_state": ReviewState.NEW,
         }
     result = session.execute(
-        update(Reflection)
-        .where(Reflection.id == reflection.id, Reflection.revision_count == based_on)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _SUBMIT if submitted else _SAVE_DRAFT,
+        {f"new_{name}": value for name, value in values.items()}
+        | {"reflection_id": reflection.id, "based_on": based_on},
     )
     if result.rowcount != 1:
         session.refresh(reflection)
@@ -268,15 +267,36 @@ def _create(
 def _add_revision(session, reflection, number, body, submitted, prompt, now) -> None:
     # One INSERT, no ORM object: an autosave adds a revision and never reads it back.
     session.execute(
-        insert(ReflectionRevision).values(
-            reflection_id=reflection.id,
-            number=number,
-            body=body,
-            submitted=submitted,
-            prompt_text=prompt.text,
-            created_at=now,
-        )
+        _INSERT_REVISION,
+        {
+            "reflection_id": reflection.id,
+            "number": number,
+            "body": body,
+            "submitted": submitted,
+            "prompt_text": prompt.text,
+            "created_at": now,
+        },
     )
+
+
+# An autosave's two writes, built once on the tables (past the ORM's bulk machinery):
+# the conditional UPDATE that detects a save landing in between, and the revision.
+def _conditional_update(*columns: str):
+    table = Reflection.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("reflection_id"))
+        .where(table.c.revision_count == bindparam("based_on"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+
+
+_DRAFT_COLUMNS = ("revision_count", "current_body", "state", "updated_at")
+_SAVE_DRAFT = _conditional_update(*_DRAFT_COLUMNS)
+_SUBMIT = _conditional_update(
+    *_DRAFT_COLUMNS, "submitted_at", "submitted_revision", "submitted_body", "review_state"
+)
+_INSERT_REVISION = insert(ReflectionRevision.__table__)
 
 
 def revisions(session: Session, reflection: Reflection) -> list[ReflectionRevision]:
