@@ -98,7 +98,9 @@ def load_prompt(session: Session, user: User, prompt_id: int) -> tuple[Prompt, R
     """A current prompt of a lesson the user has opened, with their reflection on it, else 404.
 
     A lesson the user has not opened may be locked for them, or in a module they are
-    not enrolled in: its prompts take no answers and no files.
+    not enrolled in: its prompts take no answers and no files. The lesson and module are
+    joined to check that, not loaded: an autosave never needs them (``prompt.lesson``
+    loads them when a page does).
     """
     row = session.execute(_OPENED_PROMPT, {"user_id": user.id, "prompt_id": prompt_id}).first()
     row = _or_404(row)
@@ -120,7 +122,6 @@ _OPENED_PROMPT = (
         Prompt.archived_at.is_(None),
         Lesson.archived_at.is_(None),
     )
-    .options(contains_eager(Prompt.lesson).contains_eager(Lesson.module))
 )
 
 
