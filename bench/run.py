@@ -749,6 +749,8 @@ def main(argv: list[str] | None = None) -> int:
                     figures |= load.measure(
                         Target("baseline_template", f"{base_url}/page/{lesson_id}", request_script),
                         Target("lesson_page", app_url + lesson_path, get(learner)),
+                        # The floor under every signed-in page: the layout and the user only.
+                        Target("signed_in_home", app_url + "/", get(learner)),
                     )
                     figures |= load.measure(
                         Target(
@@ -836,6 +838,12 @@ def main(argv: list[str] | None = None) -> int:
                     ratio <= P99_VS_P50,
                     f"{figure.p99:.1f} ms / {figure.p50:.1f} ms = {ratio:.2f}×",
                 )
+            floor = figures["signed_in_home"].median / template
+            results["signed_in_floor"] = round(floor, 3)
+            print(
+                f"  a signed-in page that renders only the layout (the home page) runs at "
+                f"{floor:.2f}× the template route: no signed-in page can do better"
+            )
             method, ms = hash_cost()
             results["login"] = {"hash": method, "hash_ms": round(ms, 1)}
             print(
