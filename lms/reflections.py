@@ -216,7 +216,7 @@ def _save(
             "submitted_body": body,
             "review_state": ReviewState.NEW,
         }
-    result = session.execute(
+    result = session.connection().execute(
         _SUBMIT if submitted else _SAVE_DRAFT,
         {f"new_{name}": value for name, value in values.items()}
         | {"reflection_id": reflection.id, "based_on": based_on},
@@ -266,7 +266,7 @@ def _create(
 
 def _add_revision(session, reflection, number, body, submitted, prompt, now) -> None:
     # One INSERT, no ORM object: an autosave adds a revision and never reads it back.
-    session.execute(
+    session.connection().execute(
         _INSERT_REVISION,
         {
             "reflection_id": reflection.id,
@@ -279,8 +279,9 @@ def _add_revision(session, reflection, number, body, submitted, prompt, now) -> 
     )
 
 
-# An autosave's two writes, built once on the tables (past the ORM's bulk machinery):
-# the conditional UPDATE that detects a save landing in between, and the revision.
+# An autosave's two writes, built once on the tables and run on the session's
+# connection (past the ORM, which has nothing to track in them): the conditional
+# UPDATE that detects a save landing in between, and the revision.
 def _conditional_update(*columns: str):
     table = Reflection.__table__
     return (

@@ -216,7 +216,8 @@ def test_the_lesson_page_writes_out_what_answer_form_renders(app, client, db, se
             str(form.body(**{"aria-describedby": f"{form.body.id}-hint", "aria-invalid": "false"})),
             f'name="{form.save.name}" value="y">{form.save.label.text}<',
             f'name="{form.submit.name}" value="y">{form.submit.label.text}<',
-            f'<input id="{form.csrf_token.id}" name="{form.csrf_token.name}" type="hidden"',
+            # The app's CSRF protection reads the token from any field ending in csrf_token.
+            f'<input id="p{prompt.id}-csrf_token" name="p{prompt.id}-csrf_token" type="hidden"',
         ]
     for markup in expected:
         assert markup in page
@@ -264,3 +265,26 @@ def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
     assert response.status_code == 409
     assert response.json["body"] == "From the laptop"
     assert _bodies(db) == ["From this phone", "From the laptop"]
+
+
+@pytest.mark.parametrize("where", ["form", "header"])
+def test_an_answer_without_this_sessions_token_saves_nothing(app, client, db, setup, where):
+    """The answer form has no CSRF check of its own: the app's protection covers it."""
+    _user, _module, prompt, _url = setup
+    another = csrf_token(app.test_client())
+    data = _fields(prompt, "Forged", 0) | {f"p{prompt.id}-save": "y"}
+    if where == "form":
+        response = client.post(
+            f"/prompts/{prompt.id}/answer", data=data | {f"p{prompt.id}-csrf_token": another}
+        )
+    else:
+        response = client.post(
+            f"/prompts/{prompt.id}/answer",
+            data=data,
+            headers={"X-CSRFToken": another, "Accept": "application/json"},
+        )
+    assert response.status_code == 400
+    assert _bodies(db) == []
+    # The same post with the page's own token saves.
+    assert autosave(client, prompt, "Mine", 0).status_code == 200
+    assert _bodies(db) == ["Mine"]
