@@ -182,7 +182,13 @@ def _reads_first() -> bool:
 
 
 def begin_write(session: Session) -> None:
-    """End this read transaction; the next begins IMMEDIATE (for views that read first)."""
+    """End this read transaction; the next begins IMMEDIATE (for views that read first).
+
+    On PostgreSQL, which locks rows rather than the database, the transaction goes on:
+    ending it would only cost a round trip (the writes check what was read either way).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
     session.commit()
     session.bind = database().write_sessions.kw["bind"]
 
