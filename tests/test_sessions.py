@@ -108,6 +108,18 @@ def test_sign_in_starts_a_new_session(client, auth, make_user):
 # --- Revocation: copied cookies stop working ------------------------------------------------
 
 
+def test_a_session_outlives_a_change_of_address_and_browser(app, client, auth, make_user):
+    """A phone moves between networks: the session cookie alone decides, and it is not
+    rewritten on the way (nothing marks it, nothing re-signs it)."""
+    auth.login(make_user().email)
+    assert client.get("/learning").status_code == 200  # shows (and drops) the welcome
+    moved = {"REMOTE_ADDR": "203.0.113.9"}
+    response = client.get("/learning", environ_base=moved, headers={"User-Agent": "Other/1.0"})
+    assert response.status_code == 200
+    assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith(SESSION)]
+    assert is_signed_in(client)
+
+
 @pytest.mark.parametrize("name", [SESSION, REMEMBER])
 def test_each_cookie_alone_signs_in_while_the_session_lives(app, remembered, name):
     # The replay tests below would pass for nothing if a copied cookie never worked.
