@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Hashable
 
 from cachetools import LRUCache
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -49,10 +49,19 @@ class FragmentCache:
         return len(self._kept)
 
 
+def _request_key() -> tuple[str, str]:
+    """What every fragment of this request shares in its key: language and URL prefix."""
+    try:
+        return g.lms_fragment_key
+    except AttributeError:
+        g.lms_fragment_key = (str(get_locale()), request.script_root)
+        return g.lms_fragment_key
+
+
 def fragment(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
     """The block's markup for this key: rendered once, then served from the cache."""
     cache: FragmentCache = current_app.extensions["lms_fragments"]
-    return cache.get_or_render((name, str(get_locale()), request.script_root, *key), caller)
+    return cache.get_or_render((name, *_request_key(), *key), caller)
 
 
 def init_app(app: Flask) -> None:
