@@ -17,6 +17,7 @@ nothing is shared between processes, nothing needs invalidating (a new import ch
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Hashable
 
@@ -25,15 +26,19 @@ from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
-FRAGMENTS_KEPT = 4096  # a few KB each: tens of MB at most per worker
+# Bounded by the characters kept, not the number of fragments: a lesson's text may be
+# long. About 16 MB of markup per app and worker process at most.
+FRAGMENT_CHARS_KEPT = 16_000_000
 
 
 class FragmentCache:
-    """A bounded cache of rendered markup; the lock is for threaded servers (gunicorn's
-    sync workers never wait on it)."""
+    """A bounded cache of rendered markup, least recently used out first; the lock is for
+    threaded servers (gunicorn's sync workers never wait on it)."""
 
-    def __init__(self, size: int = FRAGMENTS_KEPT) -> None:
-        self._kept: LRUCache[tuple[Hashable, ...], Markup] = LRUCache(maxsize=size)
+    def __init__(self, max_chars: int = FRAGMENT_CHARS_KEPT) -> None:
+        self._kept: LRUCache[tuple[Hashable, ...], Markup] = LRUCache(
+            maxsize=max_chars, getsizeof=len
+        )
         self._lock = threading.Lock()
 
     def get_or_render(self, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
@@ -41,12 +46,17 @@ class FragmentCache:
             html = self._kept.get(key)
         if html is None:
             html = Markup(render())  # noqa: S704  (a block of our templates, escaped as it rendered)
-            with self._lock:
+            with self._lock, contextlib.suppress(ValueError):  # larger than the whole cache
                 self._kept[key] = html
         return html
 
     def __len__(self) -> int:
         return len(self._kept)
+
+    @property
+    def chars(self) -> int:
+        """The characters of markup kept."""
+        return self._kept.currsize
 
 
 def _request_key() -> tuple[str, str]:

@@ -159,9 +159,12 @@ def test_fragments_are_kept_per_language(app):
     assert len(seen) == 3
 
 
-def test_the_fragment_cache_is_bounded():
-    cache = FragmentCache(size=2)
+def test_the_fragment_cache_is_bounded_by_the_markup_it_keeps():
+    cache = FragmentCache(max_chars=20)
     for n in range(3):
-        cache.get_or_render(("piece", n), lambda n=n: f"<p>{n}</p>")
-    assert len(cache) == 2
+        cache.get_or_render(("piece", n), lambda n=n: f"<p>{n}{'x' * 4}</p>")  # 12 chars
+    assert (len(cache), cache.chars) == (1, 12)  # the least recently used went first
     assert cache.get_or_render(("piece", 0), lambda: "<p>again</p>") == "<p>again</p>"
+    # A fragment larger than the whole cache is served, never kept.
+    assert cache.get_or_render(("huge",), lambda: "x" * 50) == "x" * 50
+    assert cache.chars <= 20
