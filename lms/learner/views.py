@@ -2,7 +2,8 @@
 
 Each view loads through a helper of ``lms.access``, calls the domain, commits once.
 The lesson page writes (opening records progress) although it is a GET: it reads
-first, then ``begin_write`` and a single upsert, then renders.
+first, then, when the visit records something new (``progress.visit_is_recorded``),
+``begin_write`` and a single upsert, then renders.
 """
 
 from __future__ import annotations
