@@ -224,30 +224,26 @@ def ensure_unlocked(outline_: Outline, lesson: Lesson) -> OutlineEntry:
     return outline_.entries[i]
 
 
-def module_attachments(session: Session, module: Module) -> list[Attachment]:
-    """The module-wide downloads (not tied to a lesson) that are still current, in order."""
+def _current_attachments(session: Session, *where) -> list[Attachment]:
     return list(
         session.scalars(
             select(Attachment)
-            .where(
-                Attachment.module_id == module.id,
-                Attachment.lesson_id.is_(None),
-                Attachment.archived_at.is_(None),
-            )
+            .where(Attachment.archived_at.is_(None), *where)
             .order_by(Attachment.position, Attachment.id)
         )
+    )
+
+
+def module_attachments(session: Session, module: Module) -> list[Attachment]:
+    """The module-wide downloads (not tied to a lesson) that are still current, in order."""
+    return _current_attachments(
+        session, Attachment.module_id == module.id, Attachment.lesson_id.is_(None)
     )
 
 
 def lesson_attachments(session: Session, lesson: Lesson) -> list[Attachment]:
     """The lesson's downloads that are still current, in order."""
-    return list(
-        session.scalars(
-            select(Attachment)
-            .where(Attachment.lesson_id == lesson.id, Attachment.archived_at.is_(None))
-            .order_by(Attachment.position, Attachment.id)
-        )
-    )
+    return _current_attachments(session, Attachment.lesson_id == lesson.id)
 
 
 def find_enrollment(session: Session, user: User, module: Module) -> Enrollment | None:

@@ -219,13 +219,12 @@ def lesson(slug: str, lesson_slug: str):
         return redirect(url_for("learner.module", slug=module.slug))
     outline = progress.outline(session, current_user, module)
     try:
-        progress.ensure_unlocked(outline, lesson)
+        entry = progress.ensure_unlocked(outline, lesson)
     except progress.LessonLockedError as locked:
         return render_template(
             "learner/locked.html", module=module, lesson=lesson, blocking=locked.blocking
         ), 403
     answers = reflections.answers_for_lesson(session, current_user, lesson)
-    entry = outline.entries[outline.index(lesson.id)]
     if not progress.visit_is_recorded(entry, enrollment, now_utc()):
         begin_write(session)
         progress.open_lesson(session, current_user, lesson, enrollment, outline)
