@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, abort, render_template
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 
 from lms.db import make_engine, now_utc
 from lms.models import Lesson, LessonProgress
@@ -28,10 +28,10 @@ def create_app() -> Flask:
     """The baseline app on LMS_DATABASE_URL, rendering pages of BENCH_PAGE_BYTES."""
     app = Flask(__name__)
     engine = make_engine(os.environ["LMS_DATABASE_URL"])
+    app.extensions["bench_engine"] = engine  # for whoever stops the app to dispose of
     writer = engine.execution_options(sqlite_begin="IMMEDIATE")
     target = int(os.environ.get("BENCH_PAGE_BYTES", "9000"))
     lesson_table = Lesson.__table__
-    progress_table = LessonProgress.__table__
 
     @app.get("/page/<int:lesson_id>")
     def page(lesson_id: int):
@@ -50,13 +50,15 @@ def create_app() -> Flask:
     @app.post("/write/<int:progress_id>")
     def write(progress_id: int):
         with writer.begin() as conn:
-            result = conn.execute(
-                update(progress_table)
-                .where(progress_table.c.id == progress_id)
-                .values(last_visited_at=now_utc())
-            )
+            result = conn.execute(touch_progress(progress_id))
         if result.rowcount != 1:
             abort(404)
         return "ok"
 
     return app
+
+
+def touch_progress(progress_id: int) -> Update:
+    """The write route's one statement: a progress row's visit time, set to now."""
+    table = LessonProgress.__table__
+    return update(table).where(table.c.id == progress_id).values(last_visited_at=now_utc())

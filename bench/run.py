@@ -12,9 +12,10 @@ One run, on loopback:
 2. in process, through Flask's test client: the time and the number of SQL statements
    of "My learning", the inbox (first page, filtered page) and the progress grid page
    at both sizes;
-3. starts the app (the large database) and the baseline app (bench/baseline.py) under
-   gunicorn with the settings of ``lms serve``, signs a learner and a facilitator in,
-   and drives every path with wrk: medians of ``--runs`` runs of ``--seconds`` each;
+3. starts the app (the large database), the baseline app (bench/baseline.py) and the
+   product's frame around the baseline's write (bench/frame.py) under gunicorn with the
+   settings of ``lms serve``, signs a learner and a facilitator in, and drives every
+   path with wrk: medians of ``--runs`` runs of ``--seconds`` each;
 4. measures the import's peak memory (bench/import_memory.py);
 5. prints every figure with its ratio and PASS/FAIL, and exits 1 if a budget fails.
 
@@ -48,6 +49,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from bench.frame import WRITE_PATH
 from bench.seed import (
     BENCH_FACILITATOR,
     BENCH_LEARNER,
@@ -360,15 +362,20 @@ def request_script(
     return "\n".join(lines) + "\n" + DONE_LUA
 
 
-def write_script(first: int, last: int) -> str:
-    """A wrk script updating a random progress row through the baseline's write route."""
+def write_script(
+    first: int, last: int, path: str = "/write/", headers: dict[str, str] | None = None
+) -> str:
+    """A wrk script updating a random progress row through a write route (the baseline's,
+    or the frame's with the signed-in learner's cookie and CSRF token in ``headers``)."""
+    table = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in (headers or {}).items())
     return (
         f"""
+local headers = {{{table}}}
 function init(args)
   math.randomseed(os.time())
 end
 function request()
-  return wrk.format("POST", "/write/" .. math.random({first}, {last}), nil, "")
+  return wrk.format("POST", {_lua_string(path)} .. math.random({first}, {last}), headers, "")
 end
 """
         + DONE_LUA
@@ -741,9 +748,16 @@ def main(argv: list[str] | None = None) -> int:
                     return lambda: request_script(headers={"Cookie": browser.cookie})
 
                 baseline_env = large.environ() | {"BENCH_PAGE_BYTES": str(page_bytes)}
-                with gunicorn(
-                    "bench.baseline:create_app()", baseline_env, scratch / "baseline.log"
-                ) as base_url:
+                with (
+                    gunicorn(
+                        "bench.baseline:create_app()", baseline_env, scratch / "baseline.log"
+                    ) as base_url,
+                    # The product with the write route's statement behind its signed-in
+                    # frame; the same database and secret: the learner's cookie holds.
+                    gunicorn(
+                        "bench.frame:create_app()", large.environ(), scratch / "frame.log"
+                    ) as frame_url,
+                ):
                     baseline_bytes = len(Browser(base_url).get(f"/page/{lesson_id}").encode())
                     print(f"  lesson page {page_bytes:,} bytes; baseline page {baseline_bytes:,}")
                     figures |= load.measure(
@@ -757,6 +771,17 @@ def main(argv: list[str] | None = None) -> int:
                             "baseline_write",
                             base_url,
                             lambda: write_script(progress_ids[0], progress_ids[-1]),
+                        ),
+                        # The floor under every signed-in write: the frame and one UPDATE.
+                        Target(
+                            "signed_in_write",
+                            frame_url,
+                            lambda: write_script(
+                                progress_ids[0],
+                                progress_ids[-1],
+                                WRITE_PATH,
+                                {"Cookie": learner.cookie, "X-CSRFToken": learner_csrf},
+                            ),
                         ),
                         Target(
                             "autosave",
@@ -839,10 +864,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"{figure.p99:.1f} ms / {figure.p50:.1f} ms = {ratio:.2f}×",
                 )
             floor = figures["signed_in_home"].median / template
+            write_floor = figures["signed_in_write"].median / write
             results["signed_in_floor"] = round(floor, 3)
+            results["signed_in_write_floor"] = round(write_floor, 3)
             print(
                 f"  a signed-in page that renders only the layout (the home page) runs at "
                 f"{floor:.2f}× the template route: no signed-in page can do better"
+            )
+            print(
+                f"  a signed-in POST that runs only the write route's UPDATE runs at "
+                f"{write_floor:.2f}× the write route: no signed-in write can do better"
             )
             method, ms = hash_cost()
             results["login"] = {"hash": method, "hash_ms": round(ms, 1)}
