@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import Select, String, and_, case, cast, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -88,42 +88,51 @@ def lessons(session: Session, module_id: int) -> list[GridLesson]:
     return [GridLesson(*row) for row in rows]
 
 
-def _totals(lesson_ids: Sequence[int]):
-    """Per learner: lessons completed and the last visit, over these lessons."""
-    return (
-        select(
-            LessonProgress.user_id,
-            func.sum(case((LessonProgress.status == ProgressStatus.COMPLETE, 1), else_=0)).label(
-                "completed"
-            ),
-            func.max(LessonProgress.last_visited_at).label("last_activity_at"),
-        )
-        .where(LessonProgress.lesson_id.in_(lesson_ids))
-        .group_by(LessonProgress.user_id)
-        .subquery("totals")
-    )
+def _cohort_learners(cohort_id: int):
+    return (Membership.cohort_id == cohort_id) & (Membership.role == MembershipRole.LEARNER)
 
 
-def _sorted(statement: Select, lesson_ids: Sequence[int], sort: str) -> Select:
-    """The statement (on User) in the sort order; totals are joined only when it needs them.
+def _opened(lesson_ids: Sequence[int]):
+    """The join to a learner's progress rows on these lessons.
 
-    Sorted by name (the default, and most CSV exports) nothing is summed: summing every
-    learner's progress on the module made the page slower as the site grew.
+    Read by user (``+ 0`` keeps the lesson ids out of the index lookup): a learner has a
+    few dozen progress rows, cheaper to read than 40 probes, one per lesson.
     """
+    return and_(LessonProgress.user_id == User.id, (LessonProgress.lesson_id + 0).in_(lesson_ids))
+
+
+def _name_order(sort: str) -> tuple | None:
+    """The ORDER BY of a sort by name (the default, and most CSV exports), else None:
+    sorted by name, no progress is read at all."""
     if sort == "-name":
-        return statement.order_by(User.display_name.desc(), User.id)
+        return (User.display_name.desc(), User.id)
     if sort not in SORTS or sort == "name":
-        return statement.order_by(User.display_name, User.id)
-    totals = _totals(lesson_ids)
-    statement = statement.outerjoin(totals, totals.c.user_id == User.id)
-    completed = func.coalesce(totals.c.completed, 0)
+        return (User.display_name, User.id)
+    return None
+
+
+def _progress_order(sort: str, per_learner: Callable[[ColumnElement], ColumnElement]) -> tuple:
+    """The ORDER BY of a sort by progress or activity, over rows that carry each learner's
+    progress rows (outer-joined, so a learner who opened nothing sorts as 0 and never).
+
+    ``per_learner`` makes each total a learner's: an aggregate under GROUP BY the
+    learner, or a window over the learner's rows. Either way the totals are read
+    learner by learner, for the cohort's learners only: a subquery summing the module's
+    progress for everyone who opened it cost five times the rows for a cohort of 2,000
+    on a module of 10,000 learners, and PostgreSQL without statistics ran it again for
+    every learner.
+    """
+    completed = per_learner(
+        func.sum(case((LessonProgress.status == ProgressStatus.COMPLETE, 1), else_=0))
+    )
+    last_activity = per_learner(func.max(LessonProgress.last_visited_at))
     key = {
         "progress": (completed,),
         "-progress": (completed.desc(),),
-        "activity": (totals.c.last_activity_at.asc().nulls_first(),),
-        "-activity": (totals.c.last_activity_at.desc().nulls_last(),),
+        "activity": (last_activity.asc().nulls_first(),),
+        "-activity": (last_activity.desc().nulls_last(),),
     }[sort]
-    return statement.order_by(*key, User.display_name, User.id)
+    return (*key, User.display_name, User.id)
 
 
 def _learners(cohort_id: int, lesson_ids: Sequence[int], sort: str) -> Select:
@@ -131,9 +140,16 @@ def _learners(cohort_id: int, lesson_ids: Sequence[int], sort: str) -> Select:
     statement = (
         select(User.id)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role == MembershipRole.LEARNER)
+        .where(_cohort_learners(cohort_id))
     )
-    return _sorted(statement, lesson_ids, sort)
+    by_name = _name_order(sort)
+    if by_name:
+        return statement.order_by(*by_name)
+    return (
+        statement.outerjoin(LessonProgress, _opened(lesson_ids))
+        .group_by(User.id, User.display_name)
+        .order_by(*_progress_order(sort, lambda total: total))
+    )
 
 
 def _cells(statement: Select, lesson_list: list[GridLesson]) -> Iterator[GridRow]:
@@ -167,10 +183,7 @@ def _cell_rows(lesson_ids: Sequence[int]) -> Select:
             LessonProgress.last_visited_at,
         )
         .select_from(User)
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.user_id == User.id, LessonProgress.lesson_id.in_(lesson_ids)),
-        )
+        .outerjoin(LessonProgress, _opened(lesson_ids))
     )
 
 
@@ -178,9 +191,7 @@ def _page_rows(lesson_ids: Sequence[int], user_ids: Sequence[int]) -> Select:
     """One row per learner: "lesson:status" for each lesson opened, and the last visit.
 
     Aggregated in the database, a page of 50 learners is 50 rows, not one per lesson
-    opened (up to 2,000 on a 40-lesson module, each converted to Python). Each learner's
-    progress rows are read by user (``+ 0`` keeps the lesson ids out of the index
-    lookup): a learner has a few dozen, cheaper to read than 40 probes, one per lesson.
+    opened (up to 2,000 on a 40-lesson module, each converted to Python).
     """
     cell = cast(LessonProgress.lesson_id, String) + ":" + type_coerce(LessonProgress.status, String)
     return (
@@ -191,13 +202,7 @@ def _page_rows(lesson_ids: Sequence[int], user_ids: Sequence[int]) -> Select:
             func.aggregate_strings(cell, ","),
             func.max(LessonProgress.last_visited_at),
         )
-        .outerjoin(
-            LessonProgress,
-            and_(
-                LessonProgress.user_id == User.id,
-                (LessonProgress.lesson_id + 0).in_(lesson_ids),
-            ),
-        )
+        .outerjoin(LessonProgress, _opened(lesson_ids))
         .where(User.id.in_(user_ids))
         .group_by(User.id, User.display_name, User.email)
     )
@@ -241,12 +246,14 @@ def all_rows(
     """Every learner's row in the sort order, streamed from one query (plus the lessons)."""
     lesson_list = lessons(session, module_id)
     lesson_ids = [lesson.id for lesson in lesson_list]
-    statement = _sorted(
+    statement = (
         _cell_rows(lesson_ids)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role == MembershipRole.LEARNER),
-        lesson_ids,
-        sort,
+        .where(_cohort_learners(cohort_id))
+        .order_by(
+            *_name_order(sort)
+            or _progress_order(sort, lambda total: total.over(partition_by=User.id))
+        )
     )
     result = session.execute(statement.execution_options(yield_per=1000))
     return lesson_list, _cells(result, lesson_list)

@@ -116,6 +116,16 @@ def test_csv_rows_match_the_grid_and_defuse_formulas(world, auth):
     assert rows[2][3] == "2026-03-06T09:00:00+00:00"
 
 
+@pytest.mark.parametrize("sort", ["", "-name", "progress", "-progress", "activity", "-activity"])
+def test_csv_lists_the_learners_in_the_grids_order(world, auth, sort):
+    people, path, _unrelated = world
+    auth.login(people["facilitator"].email)
+    page = auth.client.get(f"{path}?sort={sort}").get_data(as_text=True)
+    body = auth.client.get(f"{path}.csv?sort={sort}").get_data(as_text=True)
+    names = [row[0] for row in list(csv.reader(io.StringIO(body)))[1:]]
+    assert names == [name.replace("=", "'=") for name in _names(page)]
+
+
 @pytest.mark.parametrize("suffix", ["", ".csv"])
 def test_other_facilitators_and_other_modules_get_404(world, auth, suffix):
     people, path, unrelated = world
