@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, exists, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.db import now_utc
 from lms.models import (
@@ -299,24 +300,44 @@ def open_lesson(
     after ``lms.db.begin_write``.
     """
     ensure_unlocked(outline_, lesson)
-    now = now_utc()
-    insert = _upsert(session)(LessonProgress).values(
-        user_id=user.id,
-        lesson_id=lesson.id,
-        status=ProgressStatus.IN_PROGRESS,
-        first_opened_at=now,
-        last_visited_at=now,
-    )
-    # A lesson opened again keeps its status and first opening; two tabs cannot collide.
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[LessonProgress.user_id, LessonProgress.lesson_id],
-            set_={"last_visited_at": now},
-        )
+    connection = session.connection()
+    connection.execute(
+        _VISIT[connection.dialect.name],
+        {"user_id": user.id, "lesson_id": lesson.id, "now": now_utc()},
     )
     if enrollment.last_lesson_id != lesson.id:
-        enrollment.last_lesson_id = lesson.id
-        session.flush()
+        connection.execute(_RESUME_AT, {"enrollment_id": enrollment.id, "lesson_id": lesson.id})
+        set_committed_value(enrollment, "last_lesson_id", lesson.id)
+
+
+def _visit(insert):
+    """The visit's upsert in a dialect's INSERT: a lesson opened again keeps its status and
+    first opening, and two tabs cannot collide."""
+    table = LessonProgress.__table__
+    return (
+        insert(table)
+        .values(
+            user_id=bindparam("user_id"),
+            lesson_id=bindparam("lesson_id"),
+            status=ProgressStatus.IN_PROGRESS,
+            first_opened_at=bindparam("now"),
+            last_visited_at=bindparam("now"),
+        )
+        .on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.lesson_id],
+            set_={"last_visited_at": bindparam("now")},
+        )
+    )
+
+
+# A visit's writes, built once and run on the session's connection (past the ORM, which
+# has nothing to track in them): every move to another lesson runs them.
+_VISIT = {"sqlite": _visit(sqlite.insert), "postgresql": _visit(postgresql.insert)}
+_RESUME_AT = (
+    update(Enrollment.__table__)
+    .where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
+    .values(last_lesson_id=bindparam("lesson_id"))
+)
 
 
 def missing_answers(session: Session, user: User, lesson: Lesson) -> list[Prompt]:

@@ -104,6 +104,8 @@ def test_opening_records_progress_and_where_the_learner_is(db, make_user):
     opened_at = row.first_opened_at
     assert row.status == ProgressStatus.IN_PROGRESS
     assert enrollment.last_lesson_id == first.id
+    db.refresh(enrollment)  # stored, not only set on the object
+    assert enrollment.last_lesson_id == first.id
 
     progress.open_lesson(db, user, first, enrollment, progress.outline(db, user, module))
     db.commit()
