@@ -159,6 +159,12 @@ def test_open_an_answer_give_feedback_and_mark_it(world, auth, client, db):
     assert db.scalar(select(Reflection.review_state).where(Reflection.id == reflection.id)) == (
         ReviewState.NEEDS_REPLY
     )
+    db.commit()
+    # The state, by its label, on the answer's page and on its row of the inbox.
+    assert "· Needs reply</p>" in client.get(url).get_data(as_text=True)
+    listed = _listed(auth)
+    row = listed[listed.index(f'href="{url}"') :].partition("</tr>")[0]
+    assert "<td>Needs reply</td>" in row
 
 
 def test_changes_drafted_on_a_submitted_answer_stay_the_learners_own(world, auth, client, db):

@@ -84,8 +84,13 @@ def reflections():
     statement = inbox.inbox(current_user, _filters(form))
     page = paginate(get_session(), statement, page_number(request.args.get("page")))
     return render_template(
-        "facilitator/inbox.html", form=form, page=page, state_labels=REVIEW_STATE_LABELS
+        "facilitator/inbox.html", form=form, page=page, state_labels=_state_labels()
     )
+
+
+def _state_labels() -> dict[ReviewState, str]:
+    # Translated once for the page, not once per row: a page lists 50 answers.
+    return {state: str(label) for state, label in REVIEW_STATE_LABELS.items()}
 
 
 @bp.get("/reflections/<int:reflection_id>")
@@ -116,7 +121,7 @@ def _render_reflection(reflection, feedback_form, state_form):
         else None,
         feedback_form=feedback_form,
         state_form=state_form,
-        state_labels=REVIEW_STATE_LABELS,
+        state_labels=_state_labels(),
     )
 
 
