@@ -269,9 +269,12 @@ def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bo
     return enrollment, True
 
 
+# Each database's INSERT, which knows its ON CONFLICT clause.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
 def _upsert(session: Session):
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert
+    return _INSERTS[session.get_bind().dialect.name]
 
 
 # A visit is recorded to the minute: opening the lesson one is on again within it (a
@@ -332,7 +335,7 @@ def _visit(insert):
 
 # A visit's writes, built once and run on the session's connection (past the ORM, which
 # has nothing to track in them): every move to another lesson runs them.
-_VISIT = {"sqlite": _visit(sqlite.insert), "postgresql": _visit(postgresql.insert)}
+_VISIT = {dialect: _visit(insert) for dialect, insert in _INSERTS.items()}
 _RESUME_AT = (
     update(Enrollment.__table__)
     .where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
