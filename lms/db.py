@@ -34,6 +34,12 @@ NAMING_CONVENTION = {
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Table options for every table whose integer ids leave the server (in URLs, pages, the
+# browser's copies): SQLite otherwise hands the id of a deleted newest row to the next
+# one, so a page or a device copy kept for the old row would reach the new one.
+# PostgreSQL's sequences never go back.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_LOCK_TIMEOUT_MS = 10_000
 

@@ -30,7 +30,7 @@ from lms import audit, filetypes
 
 # Credentials' own key rule, so the rows found are exactly the ones sign-in writes.
 from lms.accounts.throttle import account_key
-from lms.models import Invitation, LearnerFile, LoginThrottle, Reflection, User, new_token
+from lms.models import Invitation, LearnerFile, Reflection, Throttle, User, new_token
 from lms.storage import TooLargeError, write_atomic
 
 FOLDER = "learner-files"
@@ -186,7 +186,7 @@ def erase_account(session: Session, user: User, data_dir: str | Path) -> Path:
     """
     # Kept for admins: that an account was deleted, and when; not whose it was.
     audit.record(session, None, "account.deleted", user)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    session.execute(delete(Throttle).where(Throttle.key == account_key(user.email)))
     session.execute(delete(Invitation).where(Invitation.email == user.email))
     session.execute(delete(User).where(User.id == user.id))
     session.flush()

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from lms.db import Base, now_utc
+from lms.db import NEVER_REUSE_IDS, Base, now_utc
 
 
 def new_token() -> str:
@@ -86,7 +86,10 @@ class ReviewState(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint("role IN ('learner', 'facilitator', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('learner', 'facilitator', 'admin')", name="role"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -96,6 +99,9 @@ class User(Base):
     # Changes at logout, password change and disabling: every session and remember
     # cookie carries it, so changing it ends them all.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Names the account where an id would be guessable or could outlive it: the browser
+    # keys its copies of unsaved answers by it, so they can never reach another account.
+    public_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
@@ -132,13 +138,17 @@ class User(Base):
         return or_(User.email.like(pattern), User.display_name.ilike(pattern))
 
 
-class LoginThrottle(Base):
-    """Failed sign-ins counted per account and per address, shared by every worker."""
+class Throttle(Base):
+    """Attempts counted per key in a window, shared by every worker and host.
 
-    __tablename__ = "login_throttle"
+    Keys name what is counted and for whom: failed sign-ins per account and per address,
+    registrations per address, exports and downloads per account.
+    """
+
+    __tablename__ = "throttle"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
     blocked_until: Mapped[datetime | None]
 
@@ -147,7 +157,10 @@ class AuditEvent(Base):
     """Who did what to which object, for admins and facilitators' actions."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_action_created_at", "action", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_action_created_at", "action", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(
@@ -169,7 +182,10 @@ class Module(Base):
     """A course module: the stable identity behind every imported version."""
 
     __tablename__ = "module"
-    __table_args__ = (CheckConstraint("sequence IN ('linear', 'open')", name="sequence"),)
+    __table_args__ = (
+        CheckConstraint("sequence IN ('linear', 'open')", name="sequence"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -200,7 +216,10 @@ class ModuleVersion(Base):
     """One import of a module package: what was imported, when and by whom."""
 
     __tablename__ = "module_version"
-    __table_args__ = (UniqueConstraint("module_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("module_id", "version"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
@@ -222,6 +241,7 @@ class Lesson(Base):
     __table_args__ = (
         UniqueConstraint("module_id", "slug"),
         Index("ix_lesson_module_id_position", "module_id", "position"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -248,7 +268,10 @@ class Prompt(Base):
     """A reflection prompt, matched by its key (the package's stable id)."""
 
     __tablename__ = "prompt"
-    __table_args__ = (UniqueConstraint("lesson_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "key"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"))
@@ -266,7 +289,10 @@ class Attachment(Base):
     """A file of a module learners download; lesson_id is None for module-wide ones."""
 
     __tablename__ = "attachment"
-    __table_args__ = (UniqueConstraint("module_id", "path"),)
+    __table_args__ = (
+        UniqueConstraint("module_id", "path"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
@@ -290,7 +316,10 @@ class Media(Base):
     """An image or sound shown inside a lesson, stored by content hash."""
 
     __tablename__ = "media"
-    __table_args__ = (UniqueConstraint("module_id", "path"),)
+    __table_args__ = (
+        UniqueConstraint("module_id", "path"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
@@ -305,7 +334,10 @@ class Media(Base):
 
 class Enrollment(Base):
     __tablename__ = "enrollment"
-    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -326,6 +358,7 @@ class LessonProgress(Base):
         UniqueConstraint("user_id", "lesson_id"),
         Index("ix_lesson_progress_lesson_id_status", "lesson_id", "status"),
         CheckConstraint("status IN ('in_progress', 'complete')", name="status"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -343,7 +376,10 @@ class AttachmentDownload(Base):
     """A learner downloaded an attachment: part of their progress."""
 
     __tablename__ = "attachment_download"
-    __table_args__ = (UniqueConstraint("user_id", "attachment_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "attachment_id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -368,6 +404,7 @@ class Reflection(Base):
         Index("ix_reflection_prompt_id_shared_at", "prompt_id", "shared_at"),
         CheckConstraint("state IN ('draft', 'submitted')", name="state"),
         CheckConstraint("review_state IN ('new', 'reviewed', 'needs_reply')", name="review_state"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -404,7 +441,10 @@ class ReflectionRevision(Base):
     """Every saved text of a reflection, never changed or deleted while the learner exists."""
 
     __tablename__ = "reflection_revision"
-    __table_args__ = (UniqueConstraint("reflection_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("reflection_id", "number"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reflection_id: Mapped[int] = mapped_column(ForeignKey("reflection.id", ondelete="CASCADE"))
@@ -422,6 +462,7 @@ class Feedback(Base):
     """A facilitator's answer to a reflection; body_html is sanitised when written."""
 
     __tablename__ = "feedback"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reflection_id: Mapped[int] = mapped_column(
@@ -444,6 +485,7 @@ class PeerReply(Base):
     __tablename__ = "peer_reply"
     __table_args__ = (
         Index("ix_peer_reply_reflection_id_created_at", "reflection_id", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -463,7 +505,10 @@ class LearnerFile(Base):
     """A file a learner uploaded, stored under a path built from its id."""
 
     __tablename__ = "learner_file"
-    __table_args__ = (Index("ix_learner_file_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_learner_file_user_id_created_at", "user_id", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Random, so a file's URL cannot be guessed from another's.
@@ -486,6 +531,7 @@ class LearnerFile(Base):
 
 class Cohort(Base):
     __tablename__ = "cohort"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -521,6 +567,7 @@ class Membership(Base):
         UniqueConstraint("cohort_id", "user_id"),
         Index("ix_membership_cohort_id_role", "cohort_id", "role"),
         CheckConstraint("role IN ('learner', 'facilitator')", name="role"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -530,31 +577,46 @@ class Membership(Base):
         _enum(MembershipRole), default=MembershipRole.LEARNER
     )
     joined_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # The secret of the member's calendar feed URL: replaced when they reset it and when
+    # their sessions end; gone when they leave.
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
 
     cohort: Mapped[Cohort] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
 
 
 class Invitation(Base):
-    """An invitation to a cohort sent to an email that has no account yet."""
+    """An invitation to a cohort, for one email address, with or without an account.
+
+    Only the account with that address may accept it (or decline it); nobody joins a
+    cohort without saying yes.
+    """
 
     __tablename__ = "invitation"
-    __table_args__ = (UniqueConstraint("cohort_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "email"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254), index=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Sent (or sent again) at: the link works for a limited time from then.
     invited_at: Mapped[datetime] = mapped_column(default=now_utc)
     accepted_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
 
 
 class LiveSession(Base):
     """A scheduled workshop or panel of a cohort; starts_at is UTC, time_zone is the host's."""
 
     __tablename__ = "live_session"
-    __table_args__ = (Index("ix_live_session_cohort_id_starts_at", "cohort_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_live_session_cohort_id_starts_at", "cohort_id", "starts_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)

@@ -4,6 +4,7 @@ from alembic import context
 
 from lms import models  # noqa: F401  (registers every table on Base.metadata)
 from lms.db import Base, make_engine
+from lms.migrate import check_foreign_keys, sqlite_foreign_keys_off
 
 config = context.config
 
@@ -16,7 +17,7 @@ def run_migrations_online() -> None:
     from lms.config import from_environment
 
     engine = make_engine(from_environment()["LMS_DATABASE_URL"])
-    with engine.connect() as connection:
+    with engine.connect() as connection, sqlite_foreign_keys_off(connection):
         _run(connection)
     engine.dispose()
 
@@ -30,6 +31,7 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

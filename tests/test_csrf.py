@@ -9,7 +9,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
 from lms.accounts import credentials
-from lms.models import LoginThrottle, Role, User
+from lms.models import Role, Throttle, User
 from tests.conftest import PASSWORD, Auth, csrf_token
 from tests.test_accounts import NEW_PASSWORD, REGISTRATION, is_signed_in, reload
 
@@ -47,7 +47,7 @@ def test_sign_in_without_a_valid_token_does_not_count_or_sign_in(client, db, mak
     _refused(client.post("/login", data={"email": user.email, "password": PASSWORD, **bad_token}))
 
     assert not is_signed_in(client)
-    assert db.scalar(select(func.count()).select_from(LoginThrottle)) == 0
+    assert db.scalar(select(func.count()).select_from(Throttle)) == 0
 
 
 def test_password_change_without_a_valid_token_does_nothing(client, auth, db, make_user, bad_token):

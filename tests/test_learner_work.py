@@ -17,11 +17,11 @@ from lms.models import (
     Enrollment,
     LearnerFile,
     LessonProgress,
-    LoginThrottle,
     Prompt,
     Reflection,
     ReflectionRevision,
     Role,
+    Throttle,
     User,
 )
 from lms.offline import localise_media
@@ -146,8 +146,8 @@ def _count(db, model) -> int:
 def test_deleting_my_account_removes_my_data_and_says_what_is_kept(app, client, auth, db, worked):
     user, _module = worked
     db.add(
-        LoginThrottle(
-            key=throttle.account_key(user.email), failures=1, window_started_at=user.created_at
+        Throttle(
+            key=throttle.account_key(user.email), attempts=1, window_started_at=user.created_at
         )
     )
     db.commit()
@@ -171,7 +171,7 @@ def test_deleting_my_account_removes_my_data_and_says_what_is_kept(app, client, 
         Reflection,
         ReflectionRevision,
         LearnerFile,
-        LoginThrottle,
+        Throttle,
     ):
         assert _count(db, model) == 0, model.__name__
     assert not folder.exists()

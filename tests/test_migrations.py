@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Integer, delete, func, inspect, select, text
 
 from lms import migrate
 from lms.db import Base, database
-from lms.models import Role
-from tests.cohort_data import make_module, quick_users
+from lms.models import Membership, Reflection, Role, User
+from tests.cohort_data import make_cohort, make_module, quick_users, submit
 
 
 def test_there_is_one_head():
@@ -45,10 +44,7 @@ def test_answers_submitted_before_drafts_were_kept_apart_keep_their_submitted_te
     db.commit()
     db.close()
     engine = database(app).engine
-    config = migrate.alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "c3a1f0e7b9d2")
+    migrate.downgrade(engine, "c3a1f0e7b9d2")
     at = "2026-11-01 10:00:00"
     with engine.begin() as connection:
         for prompt_id, state, submitted_at, texts in [
@@ -88,3 +84,75 @@ def test_answers_submitted_before_drafts_were_kept_apart_keep_their_submitted_te
         (2, "Submitted"),
         (None, None),
     ]
+
+
+def _tables_with_integer_ids():
+    return [
+        table
+        for table in Base.metadata.sorted_tables
+        if [column.name for column in table.primary_key] == ["id"]
+        and isinstance(table.c.id.type, Integer)
+    ]
+
+
+def test_every_table_with_integer_ids_never_hands_one_out_twice(app):
+    """SQLite reuses max(rowid) + 1 unless a table says AUTOINCREMENT."""
+    tables = _tables_with_integer_ids()
+    assert len(tables) >= 20
+    assert all(table.dialect_kwargs.get("sqlite_autoincrement") for table in tables)
+    engine = database(app).engine
+    if engine.dialect.name == "sqlite":  # PostgreSQL's sequences never go back
+        with engine.connect() as connection:
+            created = dict(
+                connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+                ).all()
+            )
+        assert [t.name for t in tables if "AUTOINCREMENT" not in created[t.name]] == []
+
+
+def test_the_id_of_an_erased_newest_account_goes_to_nobody_else(db):
+    ids = []
+    for _ in range(3):
+        (user,) = quick_users(db, Role.LEARNER)
+        ids.append(user.id)
+        db.execute(delete(User).where(User.id == user.id))
+        db.commit()
+    (after,) = quick_users(db, Role.LEARNER)
+    assert len(set(ids)) == 3
+    assert after.id > max(ids)
+
+
+def test_rebuilding_the_tables_for_autoincrement_keeps_every_row(app, db):
+    """23965715ad33 rebuilds every table on SQLite: no cascade may delete a row."""
+    learner, facilitator = quick_users(db, Role.LEARNER, Role.FACILITATOR)
+    module = make_module(db, lessons=2)
+    make_cohort(db, modules=[module], facilitators=[facilitator], learners=[learner])
+    submit(db, learner, module.lessons[0].prompts[0], "Kept through the rebuild")
+    db.commit()
+    engine = database(app).engine
+    tables = [t.name for t in _tables_with_integer_ids()]
+    before = _row_counts(engine, tables)
+    db.close()
+
+    migrate.downgrade(engine, "5b7d1e2a9c40")
+    assert _row_counts(engine, tables) == before
+    migrate.upgrade(engine)
+
+    assert _row_counts(engine, tables) == before
+    with engine.connect() as connection:
+        public_ids = connection.scalars(select(User.public_id)).all()
+        tokens = connection.scalars(select(Membership.calendar_token)).all()
+        body = connection.scalar(select(Reflection.current_body))
+    assert len(set(public_ids)) == len(public_ids) == 2
+    assert all(len(token) >= 32 for token in [*public_ids, *tokens])
+    assert len(set(tokens)) == len(tokens) == 2
+    assert body == "Kept through the rebuild"
+
+
+def _row_counts(engine, tables) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            name: connection.scalar(select(func.count()).select_from(Base.metadata.tables[name]))
+            for name in tables
+        }

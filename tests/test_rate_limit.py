@@ -19,7 +19,7 @@ from sqlalchemy import select
 from lms import create_app
 from lms.accounts import credentials, throttle
 from lms.db import database, now_utc
-from lms.models import LoginThrottle
+from lms.models import Throttle
 from tests.conftest import PASSWORD, Auth
 from tests.servers import LiveServer
 from tests.test_accounts import (
@@ -51,8 +51,8 @@ def throttled_app(environ) -> Iterator[Callable[..., Flask]]:
         database(app).engine.dispose()
 
 
-def _throttle_row(db, key: str) -> LoginThrottle | None:
-    row = db.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+def _throttle_row(db, key: str) -> Throttle | None:
+    row = db.scalar(select(Throttle).where(Throttle.key == key))
     db.commit()  # end the read: on SQLite it would hold the app's writes back
     return row
 
@@ -112,7 +112,7 @@ def test_failures_on_two_servers_add_up_to_one_block(environ, db, make_user, tmp
         assert on_a.login(email, PASSWORD)[0] == 429
 
     row = _throttle_row(db, throttle.account_key(email))
-    assert row.failures == 3
+    assert row.attempts == 3
     assert row.blocked_until is not None
 
 
@@ -234,8 +234,8 @@ def test_counting_starts_from_the_stored_count_not_an_earlier_read(app):
     try:
         throttle.record_failure(other_worker, SETTINGS, [key])
         other_worker.commit()
-        earlier_read = this_worker.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
-        assert earlier_read.failures == 1
+        earlier_read = this_worker.scalar(select(Throttle).where(Throttle.key == key))
+        assert earlier_read.attempts == 1
         this_worker.commit()
         throttle.record_failure(other_worker, SETTINGS, [key])
         other_worker.commit()
@@ -243,10 +243,10 @@ def test_counting_starts_from_the_stored_count_not_an_earlier_read(app):
         throttle.record_failure(this_worker, SETTINGS, [key])
         this_worker.commit()
 
-        assert earlier_read.failures == 3
+        assert earlier_read.attempts == 3
         other_worker.expire_all()
-        stored = other_worker.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
-        assert stored.failures == 3
+        stored = other_worker.scalar(select(Throttle).where(Throttle.key == key))
+        assert stored.attempts == 3
     finally:
         this_worker.close()
         other_worker.close()
@@ -265,5 +265,5 @@ def test_a_block_starts_at_the_limit_and_lasts_the_rest_of_the_window(db):
     assert waits == [895, 1]
     assert throttle.retry_after(db, [key], now=start + timedelta(seconds=900)) == 0
     throttle.record_failure(db, SETTINGS, [key], now=start + timedelta(seconds=901))
-    row = db.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
-    assert (row.failures, row.blocked_until) == (1, None)
+    row = db.scalar(select(Throttle).where(Throttle.key == key))
+    assert (row.attempts, row.blocked_until) == (1, None)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lms.accounts import throttle
 from lms.db import Database
-from lms.models import LoginThrottle
+from lms.models import Throttle
 
 PROCESSES = 4
 TRANSACTIONS = 150
@@ -65,5 +65,5 @@ def test_concurrent_writes_from_several_processes(database_url, db):
 
     assert errors == []
     assert [worker.exitcode for worker in workers] == [0] * PROCESSES
-    row = db.scalar(select(LoginThrottle).where(LoginThrottle.key == KEY))
-    assert row.failures == PROCESSES * TRANSACTIONS
+    row = db.scalar(select(Throttle).where(Throttle.key == KEY))
+    assert row.attempts == PROCESSES * TRANSACTIONS

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lms.db import now_utc
-from lms.models import LoginThrottle
+from lms.models import Throttle
 
 
 def account_key(email: str) -> str:
@@ -37,19 +37,19 @@ def _limits(config: Mapping[str, Any], key: str) -> tuple[int, timedelta]:
     return config["LMS_LOGIN_FAILURES_PER_ADDRESS"], window
 
 
-def _locked_row(session: Session, key: str, now: datetime) -> LoginThrottle:
+def _locked_row(session: Session, key: str, now: datetime) -> Throttle:
     """The key's row, created if missing and locked for this transaction."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
-        insert(LoginThrottle)
-        .values(key=key, failures=0, window_started_at=now)
+        insert(Throttle)
+        .values(key=key, attempts=0, window_started_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )
     # populate_existing: a copy read earlier in this session (by retry_after) may be
     # stale by now; counting on from it would lose another worker's failures.
     return session.scalars(
-        select(LoginThrottle)
-        .where(LoginThrottle.key == key)
+        select(Throttle)
+        .where(Throttle.key == key)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -58,7 +58,7 @@ def _locked_row(session: Session, key: str, now: datetime) -> LoginThrottle:
 def retry_after(session: Session, keys: list[str], now: datetime | None = None) -> int:
     """Seconds until sign-in may be tried again for these keys; 0 when it may now."""
     now = now or now_utc()
-    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    rows = session.scalars(select(Throttle).where(Throttle.key.in_(keys)))
     waits = [(row.blocked_until - now).total_seconds() for row in rows if row.blocked_until]
     return max(0, math.ceil(max(waits, default=0)))
 
@@ -72,15 +72,15 @@ def record_failure(
         limit, window = _limits(config, key)
         row = _locked_row(session, key, now)
         if now - row.window_started_at >= window:
-            row.failures, row.window_started_at, row.blocked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= limit:
+            row.attempts, row.window_started_at, row.blocked_until = 0, now, None
+        row.attempts += 1
+        if row.attempts >= limit:
             row.blocked_until = row.window_started_at + window
     session.flush()
 
 
 def clear(session: Session, keys: list[str]) -> None:
     """Forget the failures of these keys (after a successful sign-in or reset)."""
-    for row in session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))):
+    for row in session.scalars(select(Throttle).where(Throttle.key.in_(keys))):
         session.delete(row)
     session.flush()
