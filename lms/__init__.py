@@ -17,6 +17,7 @@ from lms import (
     extensions,
     facilitator,
     fragments,
+    ids,
     learner,
     media,
     security,
@@ -30,6 +31,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(config.from_environment(environ))
     app.config.update(overrides or {})
+    app.url_map.converters["int"] = ids.IdConverter  # before any route is added
     db.init_app(app)
     extensions.init_app(app)
     fragments.init_app(app)

@@ -28,6 +28,7 @@ from lms import cohorts
 from lms.calendar import zone_names
 from lms.db import get_session
 from lms.forms import BaseForm, strip
+from lms.ids import parse_id
 from lms.models import Module, ReviewState, Role, User
 
 
@@ -120,23 +121,16 @@ REVIEW_STATE_LABELS = {
 }
 
 
-def _optional_id(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 class InboxFilterForm(BaseForm):
     """The inbox's filters, read from the query string; choices are set by the view."""
 
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    cohort = SelectField(_l("Cohort"), coerce=_optional_id, validate_choice=True)
-    module = SelectField(_l("Module"), coerce=_optional_id, validate_choice=True)
-    lesson = SelectField(_l("Lesson"), coerce=_optional_id, validate_choice=True)
-    prompt = SelectField(_l("Prompt"), coerce=_optional_id, validate_choice=True)
+    cohort = SelectField(_l("Cohort"), coerce=parse_id, validate_choice=True)
+    module = SelectField(_l("Module"), coerce=parse_id, validate_choice=True)
+    lesson = SelectField(_l("Lesson"), coerce=parse_id, validate_choice=True)
+    prompt = SelectField(_l("Prompt"), coerce=parse_id, validate_choice=True)
     learner = StringField(
         _l("Learner's name or email"), validators=[Optional(), Length(max=254)], filters=[strip]
     )

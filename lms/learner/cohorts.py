@@ -24,6 +24,7 @@ from lms.cohort_access import (
 )
 from lms.db import get_session, now_utc
 from lms.forms import BaseForm, strip
+from lms.ids import parse_id
 from lms.learner.views import bp
 from lms.links import public_url
 from lms.models import Cohort, Membership, MembershipRole, Role, User
@@ -206,8 +207,7 @@ def _may_moderate(cohort: Cohort) -> bool:
 
 def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None = None):
     session = get_session()
-    raw_prompt = request.args.get("prompt", "")
-    prompt_id = int(raw_prompt) if raw_prompt.isdigit() else None
+    prompt_id = parse_id(request.args.get("prompt"))
     page = paginate(
         session, sharing.gallery(cohort, prompt_id), page_number(request.args.get("page"))
     )
