@@ -1,6 +1,7 @@
 """The declarative base, the engine and one database session per request or command.
 
-SQLite runs in WAL mode with a busy timeout and foreign keys on. Transactions that
+SQLite runs in WAL mode with ``synchronous=FULL`` (every commit reaches the disk), a
+busy timeout and foreign keys on. Transactions that
 will write begin with ``BEGIN IMMEDIATE``: with a deferred ``BEGIN`` a transaction
 that reads and then writes cannot wait for another process's lock and fails with
 "database is locked" at once, whatever the busy timeout says.
@@ -82,10 +83,14 @@ def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # First: the pragmas below may already wait for another connection's lock.
         cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on the disk before it is acknowledged, so a power cut or a
+        # kernel crash cannot undo a save the learner was told about (NORMAL, WAL's
+        # usual setting, survives a process crash only).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -115,7 +120,14 @@ def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Eng
         # Pooled: opening a connection runs four pragmas, and closing the last one to a
         # WAL database checkpoints it, which a request should not pay for. The pool's
         # reset-on-return rolls back, so no transaction outlives its request.
-        engine = create_engine(url, pool_size=5, max_overflow=5)
+        # The driver's own timeout (5 s by default) is the busy timeout of the
+        # connection's very first statements: it must say the same as the pragma.
+        engine = create_engine(
+            url,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"timeout": lock_timeout_ms / 1000},
+        )
         _configure_sqlite(engine, lock_timeout_ms)
     else:
         engine = create_engine(

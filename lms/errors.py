@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -31,6 +32,35 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
         # The page itself failed (the database is gone, the Host is refused): plain words.
         log.warning("error page could not be rendered", exc_info=True)
         return f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    """The database's disk (or its size limit) is full: SQLite's SQLITE_FULL, SQLSTATE 53100.
+
+    SQLite rolls the whole transaction back on SQLITE_FULL, so inside a savepoint the
+    error that arrives is the failed ROLLBACK TO; the full disk is in its context.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        cause = getattr(seen, "orig", None) or seen
+        if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if getattr(cause, "sqlstate", None) == "53100":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _no_room(error: Exception):
+    """507 in plain words: nothing was saved; this needs the site's team, not a retry now."""
+    log.error("no room left to store data: %s", error)
+    message = gettext(
+        "The site has no room left to store this right now, so nothing was saved. "
+        "Please try again later, and tell the site's team if it happens again."
+    )
+    if wants_json():
+        return jsonify(error=message), 507
+    return _page(507, gettext("No room to store this"), message)
 
 
 def wants_json() -> bool:
@@ -78,6 +108,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         _rollback()
+        if _is_disk_full(error):
+            return _no_room(error)
         log.warning("database unavailable: %s", error.orig)
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if wants_json():
@@ -96,14 +128,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(StorageFullError)
     def storage_full(error: StorageFullError):
         _rollback()
-        log.error("no room left in the data dir: %s", error)
-        message = gettext(
-            "The site has no room left to store files right now, so nothing was saved. "
-            "Please try again later, and tell the site's team if it happens again."
-        )
-        if wants_json():
-            return jsonify(error=message), 507
-        return _page(507, gettext("No room to store this"), message)
+        return _no_room(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

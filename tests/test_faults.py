@@ -374,7 +374,7 @@ def test_a_full_disk_fails_an_upload_cleanly_and_keeps_the_quota(app, client, au
     page = upload("story.txt", story)
     assert page.status_code == 507
     body = page.get_data(as_text=True)
-    assert "no room left to store files right now, so nothing was saved" in body
+    assert "no room left to store this right now, so nothing was saved" in body
     for inside in ("Traceback", "No space left", "ENOSPC", "Errno", str(folder)):
         assert inside not in body
     script = upload("story.txt", story, headers={"Accept": "application/json"})
