@@ -405,7 +405,10 @@ def storage_sweep(min_age_minutes: int) -> None:
     "--workers", default=3, show_default=True, help="Sync workers (2 x cores - 1 is usual)."
 )
 @click.option("--timeout", default=60, show_default=True)
-def serve(bind: str, workers: int, timeout: int) -> None:
+@click.option(
+    "--graceful-timeout", default=30, show_default=True, help="Seconds a stopping worker gets."
+)
+def serve(bind: str, workers: int, timeout: int, graceful_timeout: int) -> None:
     """Serve the app with gunicorn (sync workers, logs to the terminal)."""
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     click.echo(f"Serving on http://{bind} (Ctrl+C stops).")
@@ -419,6 +422,13 @@ def serve(bind: str, workers: int, timeout: int) -> None:
         "sync",
         "--timeout",
         str(timeout),
+        "--graceful-timeout",
+        str(graceful_timeout),
+        # Which X-Forwarded-* headers to believe is the app's decision (LMS_PROXY_COUNT,
+        # lms/security.py), made once: gunicorn would otherwise believe any sent to it
+        # from 127.0.0.1, proxy or not.
+        "--forwarded-allow-ips",
+        "",
         "--access-logfile",
         "-",
         "lms:create_app()",

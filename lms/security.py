@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from flask import Flask, Response
+from flask import Flask, Response, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -73,6 +73,10 @@ def init_app(app: Flask) -> None:
     def add_security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if "_user_id" in session and "Cache-Control" not in response.headers:
+            # What a signed-in person is shown is theirs: no browser or proxy cache may
+            # keep it for the next person at a shared computer (Back after sign-out).
+            response.headers["Cache-Control"] = "no-store"
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """gunicorn serving the app on loopback with the test's LMS_* environment.
+    """`lms serve` (gunicorn) serving the app on loopback with the test's LMS_* environment.
 
     ``stop()`` then ``start()`` is a server that went away and came back: the same port,
     data dir and database, so a page open in a browser can reach it again.
@@ -42,18 +42,16 @@ class LiveServer:
         log = self._log or subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
-                str(BIN_DIR / "gunicorn"),
+                str(BIN_DIR / "lms"),
+                "serve",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(self.workers),
-                "--worker-class",
-                "sync",
                 "--timeout",
                 "30",
                 "--graceful-timeout",
                 "2",
-                "lms:create_app()",
             ],
             env=env,
             stdout=log,

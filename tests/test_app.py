@@ -89,3 +89,22 @@ def test_a_signed_in_page_costs_a_fixed_number_of_queries(client, auth, make_use
     with count_queries as queries:
         assert client.get("/").status_code == 200
     assert queries.count == 1, queries.statements  # the user, by session token
+
+
+@pytest.mark.parametrize("path", ["/", "/learning", "/modules", "/account/password", "/cohorts"])
+def test_signed_in_pages_are_never_stored_by_a_cache(client, auth, make_user, path):
+    """Back after sign-out at a shared computer must not show the last person's page."""
+    assert "Cache-Control" not in client.get("/login").headers
+    auth.login(make_user().email)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    auth.logout()
+    assert client.get("/login").headers.get("Cache-Control") is None
+
+
+def test_static_files_keep_their_own_caching_when_signed_in(client, auth, make_user):
+    auth.login(make_user().email)
+    with client.get("/static/css/site.css") as response:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] != "no-store"
