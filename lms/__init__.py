@@ -20,6 +20,7 @@ from lms import (
     ids,
     learner,
     media,
+    request_limits,
     security,
 )
 
@@ -36,6 +37,7 @@ def create_app(
     extensions.init_app(app)
     fragments.init_app(app)
     security.init_app(app)
+    request_limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(accounts.bp)

@@ -69,7 +69,10 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_MAX_UPLOAD_BYTES": upload_mb * MIB,
         "LMS_LEARNER_QUOTA_BYTES": _int(env, "LMS_LEARNER_QUOTA_MB", 200) * MIB,
         "LMS_MAX_PACKAGE_BYTES": package_mb * MIB,
-        "MAX_CONTENT_LENGTH": max(upload_mb, package_mb) * MIB + MIB,
+        # Every route's body: the longest answers of a lesson fit (a 100,000-character
+        # answer in a non-Latin script is about 900 KB form-encoded); routes that take
+        # files allow more (lms.request_limits.accepts_files).
+        "MAX_CONTENT_LENGTH": 8 * MIB,
         # A long reflection is far beyond Flask's 500 KB default for one form field.
         "MAX_FORM_MEMORY_SIZE": 4 * MIB,
         "MAX_FORM_PARTS": 1000,
@@ -87,6 +90,12 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_LOGIN_FAILURES_PER_ACCOUNT": _int(env, "LMS_LOGIN_FAILURES_PER_ACCOUNT", 5),
         "LMS_LOGIN_FAILURES_PER_ADDRESS": _int(env, "LMS_LOGIN_FAILURES_PER_ADDRESS", 30),
         "LMS_LOGIN_WINDOW_SECONDS": _int(env, "LMS_LOGIN_WINDOW_SECONDS", 900),
+        # Expensive actions, counted per window: registrations per address, exports of
+        # one's work and module downloads per account.
+        "LMS_REGISTRATIONS_PER_ADDRESS": _int(env, "LMS_REGISTRATIONS_PER_ADDRESS", 10),
+        "LMS_EXPORTS_PER_ACCOUNT": _int(env, "LMS_EXPORTS_PER_ACCOUNT", 10),
+        "LMS_DOWNLOADS_PER_ACCOUNT": _int(env, "LMS_DOWNLOADS_PER_ACCOUNT", 30),
+        "LMS_ACTION_WINDOW_SECONDS": _int(env, "LMS_ACTION_WINDOW_SECONDS", 3600),
         # How long a request waits for another's lock before answering 503 (Retry-After).
         "LMS_DB_LOCK_TIMEOUT_MS": _int(env, "LMS_DB_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS),
         # Cookies: HttpOnly and SameSite=Lax always, Secure when served over https.

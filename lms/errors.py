@@ -12,6 +12,7 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from lms.request_limits import UnreadableBodyError, UnstorableTextError
 from lms.storage import StorageFullError
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,20 @@ def _no_room(error: Exception):
         "The site has no room left to store this right now, so nothing was saved. "
         "Please try again later, and tell the site's team if it happens again."
     )
+    return _answer(507, gettext("No room to store this"), message)
+
+
+def too_many(wait_seconds: int, message: str):
+    """429 with Retry-After, for an action done more often than its limit allows."""
+    body, status = _answer(429, gettext("Please wait a little"), message)
+    return body, status, {"Retry-After": str(wait_seconds)}
+
+
+def _answer(status: int, title: str, message: str):
+    """The failure in plain words: JSON for the page's scripts, a page for people."""
     if wants_json():
-        return jsonify(error=message), 507
-    return _page(507, gettext("No room to store this"), message)
+        return jsonify(error=message), status
+    return _page(status, title, message)
 
 
 def wants_json() -> bool:
@@ -87,11 +99,37 @@ def init_app(app: Flask) -> None:
         }
         message = messages.get(error.code, error.description or "")
         response = error.get_response()
+        if wants_json():
+            response.set_data(jsonify(error=message).get_data())
+            response.content_type = "application/json"
+            return response
         body, status = _page(error.code, error.name, message)
         response.set_data(body)
         response.status_code = status
         response.content_type = "text/html; charset=utf-8"
         return response
+
+    @app.errorhandler(UnstorableTextError)
+    def unstorable_text(error: UnstorableTextError):
+        _rollback()
+        return _answer(
+            400,
+            gettext("A character that cannot be stored"),
+            gettext(
+                "Nothing was saved: the text holds an invisible character (U+0000) that this "
+                "site cannot store. It often comes with text pasted from another document. "
+                "Delete the pasted part and paste it again as plain text, or type it."
+            ),
+        )
+
+    @app.errorhandler(UnreadableBodyError)
+    def unreadable_body(error: UnreadableBodyError):
+        _rollback()
+        return _answer(
+            400,
+            gettext("Bad Request"),
+            gettext("The request could not be understood. Please go back and try again."),
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

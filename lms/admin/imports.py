@@ -41,6 +41,7 @@ from lms.admin.views import bp
 from lms.db import database, get_session, now_utc
 from lms.forms import BaseForm
 from lms.models import Module, ModuleVersion, User
+from lms.request_limits import accepts_files
 from lms.storage import Storage, TooLargeError, is_token, write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def modules():
 
 
 @bp.post("/modules/import")
+@accepts_files("LMS_MAX_PACKAGE_BYTES")
 def upload_package():
     form = PackageUploadForm()
     if not form.validate_on_submit():

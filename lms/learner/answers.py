@@ -28,6 +28,7 @@ from lms.errors import wants_json
 from lms.learner.forms import AnswerForm, DeleteFileForm, UploadForm
 from lms.learner.views import bp, data_dir, file_size, lesson_url, saved_message
 from lms.models import Prompt
+from lms.request_limits import accepts_files
 from lms.security import safe_next
 
 # Learner files are never shown inline: a browser saves them, whatever they claim to be.
@@ -125,6 +126,7 @@ def answer_revisions(prompt_id: int):
 
 
 @bp.post("/prompts/<int:prompt_id>/answer/files")
+@accepts_files("LMS_LEARNER_QUOTA_BYTES")  # several files, together within the quota
 @login_required
 def upload_files(prompt_id: int):
     session = get_session()
