@@ -143,6 +143,7 @@ _PDF_ACTIVE = re.compile(
 )
 _DESCRIPTION_PARAMS = frozenset({"what", "expected"})
 _WEB_PAGE_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml")
+_WEB_PAGE_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".js", ".mjs")
 
 
 class UnsupportedFileError(ValueError):
@@ -212,22 +213,35 @@ def detect(
 
 
 def check_not_program(source: str | os.PathLike[str] | BinaryIO, filename: str) -> None:
-    """Raise UnsupportedFileError when the content is a program or a script, whatever its name."""
+    """Raise UnsupportedFileError for a program, a script or a web page, whatever its name.
+
+    For files that are not imported: nothing of them is kept, but a package that carries
+    one is not taken either (a web page among a module's files is a page's script away
+    from running on this site, should it ever be served).
+    """
     name = posixpath.basename(filename.replace("\\", "/")) or filename
     with _opened(source) as stream:
         start = stream.tell()
         head = stream.read(HEAD_BYTES)
         stream.seek(start)
     what = _program(head)
+    if what is None and _is_web_page(name, head):
+        what = N_("a web page")
     if what is not None:
         raise UnsupportedFileError(
             N_(
-                '"%(name)s" is %(what)s: programs are never accepted, not even in files that '
-                "are not imported."
+                '"%(name)s" is %(what)s: programs and web pages are never accepted, not even '
+                "in files that are not imported."
             ),
             name=name,
             what=what,
         )
+
+
+def _is_web_page(name: str, head: bytes) -> bool:
+    if name.lower().endswith(_WEB_PAGE_EXTENSIONS):
+        return True
+    return head.removeprefix(codecs.BOM_UTF8).lstrip().lower().startswith(_WEB_PAGE_STARTS)
 
 
 def _program(head: bytes) -> str | None:

@@ -219,5 +219,15 @@ def test_the_old_name_of_the_error_still_works():
 
 def test_programs_are_refused_whatever_their_name():
     check_not_program(io.BytesIO(b"plain words"), "README")
-    with pytest.raises(UnsupportedFileError, match="programs are never accepted"):
+    with pytest.raises(UnsupportedFileError, match="programs and web pages are never accepted"):
         check_not_program(io.BytesIO(b"MZ\x90\x00"), "notes.txt")
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"<!doctype html><p>x", "page.txt"), (b"\xef\xbb\xbf  <svg onload=x>", "a"),
+     (b"plain words", "page.html"), (b"plain", "drawing.SVG"), (b"x=1", "app.mjs")],
+)  # fmt: skip
+def test_web_pages_are_refused_whatever_their_name(content, name):
+    with pytest.raises(UnsupportedFileError, match="is a web page"):
+        check_not_program(io.BytesIO(content), name)

@@ -382,8 +382,26 @@ ERRORS = [
         "ignored-program",
         write("tools/setup.sh", "#!/bin/sh\necho hi\n"),
         "tools/setup.sh",
-        '"setup.sh" is a script: programs are never accepted, not even in files that are not '
-        "imported",
+        '"setup.sh" is a script: programs and web pages are never accepted, not even in files '
+        "that are not imported",
+    ),
+    (
+        "unlisted-web-page",
+        write("attachments/worksheet.html", "<!DOCTYPE html><p>Fill me in</p>"),
+        "attachments/worksheet.html",
+        '"worksheet.html" is a web page: programs and web pages are never accepted',
+    ),
+    (
+        "web-page-by-any-name",
+        write("extras/handout.txt", "\n  <HTML><body onload=alert(1)>"),
+        "extras/handout.txt",
+        '"handout.txt" is a web page: programs and web pages are never accepted',
+    ),
+    (
+        "unlisted-script",
+        write("attachments/quiz.js", "alert(1)"),
+        "attachments/quiz.js",
+        '"quiz.js" is a web page: programs and web pages are never accepted',
     ),
     # --- lesson text ---
     (

@@ -19,12 +19,15 @@ from sqlalchemy import select
 from lms import create_app
 from lms.accounts import credentials, throttle
 from lms.db import database, now_utc
-from lms.models import Throttle
-from tests.conftest import PASSWORD, Auth
+from lms.models import Role, Throttle, User
+from tests.cohort_data import quick_users
+from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.factories import make_enrollment, make_module
 from tests.servers import LiveServer
 from tests.test_accounts import (
     NEW_PASSWORD,
     NO_MATCH,
+    REGISTRATION,
     WRONG_PASSWORD,
     is_signed_in,
     request_reset,
@@ -232,15 +235,15 @@ def test_counting_starts_from_the_stored_count_not_an_earlier_read(app):
     this_worker = database(app).new_session(write=True)
     other_worker = database(app).new_session(write=True)
     try:
-        throttle.record_failure(other_worker, SETTINGS, [key])
+        throttle.record_attempt(other_worker, SETTINGS, [key])
         other_worker.commit()
         earlier_read = this_worker.scalar(select(Throttle).where(Throttle.key == key))
         assert earlier_read.attempts == 1
         this_worker.commit()
-        throttle.record_failure(other_worker, SETTINGS, [key])
+        throttle.record_attempt(other_worker, SETTINGS, [key])
         other_worker.commit()
 
-        throttle.record_failure(this_worker, SETTINGS, [key])
+        throttle.record_attempt(this_worker, SETTINGS, [key])
         this_worker.commit()
 
         assert earlier_read.attempts == 3
@@ -256,14 +259,66 @@ def test_a_block_starts_at_the_limit_and_lasts_the_rest_of_the_window(db):
     key = throttle.account_key("kim@example.org")
     start = now_utc()
     for n in range(4):
-        throttle.record_failure(db, SETTINGS, [key], now=start + timedelta(seconds=n))
+        throttle.record_attempt(db, SETTINGS, [key], now=start + timedelta(seconds=n))
     assert throttle.retry_after(db, [key], now=start + timedelta(seconds=4)) == 0
 
-    throttle.record_failure(db, SETTINGS, [key], now=start + timedelta(seconds=5))
+    throttle.record_attempt(db, SETTINGS, [key], now=start + timedelta(seconds=5))
 
     waits = [throttle.retry_after(db, [key], now=start + timedelta(seconds=n)) for n in (5, 899)]
     assert waits == [895, 1]
     assert throttle.retry_after(db, [key], now=start + timedelta(seconds=900)) == 0
-    throttle.record_failure(db, SETTINGS, [key], now=start + timedelta(seconds=901))
+    throttle.record_attempt(db, SETTINGS, [key], now=start + timedelta(seconds=901))
     row = db.scalar(select(Throttle).where(Throttle.key == key))
     assert (row.attempts, row.blocked_until) == (1, None)
+
+
+# --- Expensive actions ----------------------------------------------------------------------
+
+
+def _register(client, n: int, address: str):
+    environ = {"REMOTE_ADDR": address}
+    token = csrf_token(client, "/register")
+    return client.post(
+        "/register",
+        data={**REGISTRATION, "email": f"person{n}@example.org", "csrf_token": token},
+        environ_base=environ,
+    )
+
+
+def test_registrations_from_one_address_are_limited_per_hour(throttled_app, db):
+    """An address may try only so many emails: "taken" answers tell which have accounts."""
+    app = throttled_app(LMS_REGISTRATIONS_PER_ADDRESS="2")
+    for n in range(2):
+        client = app.test_client()
+        assert _register(client, n, "198.51.100.7").status_code == 302
+    refused = _register(app.test_client(), 2, "198.51.100.7")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 3000
+    assert "Please wait 60 minutes" in refused.get_data(as_text=True)
+    assert _register(app.test_client(), 3, "198.51.100.8").status_code == 302
+    emails = set(db.scalars(select(User.email)))
+    db.commit()
+    assert emails == {"person0@example.org", "person1@example.org", "person3@example.org"}
+
+
+def _status(client, path: str) -> int:
+    with client.get(path) as response:  # a zip is a file the response must close
+        return response.status_code
+
+
+@pytest.mark.parametrize(
+    ("setting", "path"),
+    [("LMS_EXPORTS_PER_ACCOUNT", "/my-work/export"), ("LMS_DOWNLOADS_PER_ACCOUNT", "download")],
+)
+def test_zips_built_for_an_account_are_limited_per_hour(throttled_app, db, setting, path):
+    app = throttled_app(**{setting: "2"})
+    module = make_module(db, lessons=1)
+    if path == "download":
+        path = f"/modules/{module.slug}/download"
+    answers = {}
+    for user in quick_users(db, Role.LEARNER, Role.LEARNER):
+        make_enrollment(db, user, module)
+        client = app.test_client()
+        Auth(client).login(user.email)
+        answers[user.id] = [_status(client, path) for _ in range(3)]
+    assert list(answers.values()) == [[200, 200, 429], [200, 200, 429]]

@@ -37,7 +37,7 @@ def count_failures(url: str, start, results) -> None:
         with database.new_session(write=True) as session:
             try:
                 throttle.retry_after(session, [KEY])
-                throttle.record_failure(session, SETTINGS, [KEY])
+                throttle.record_attempt(session, SETTINGS, [KEY])
                 session.commit()
             except Exception:  # noqa: BLE001  (any failure is reported to the test)
                 errors.append(traceback.format_exc(limit=1))

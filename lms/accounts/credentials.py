@@ -90,7 +90,7 @@ def sign_in(
         if user.is_active and user.password_hash == checked_hash:
             throttle.clear(session, keys[:1])
             return SignIn(user)
-    throttle.record_failure(session, config, keys)
+    throttle.record_attempt(session, config, keys)
     return SignIn(None)
 
 

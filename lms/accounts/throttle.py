@@ -1,8 +1,12 @@
-"""Sign-in throttling, counted in the database so that every worker and host shares it.
+"""Throttling, counted in the database so that every worker and host shares it.
 
-Failures are counted per account and per client address in a fixed window. An
+Failed sign-ins are counted per account and per client address in a fixed window. An
 account over its limit waits out the rest of the window, never longer, and a
 password reset clears it: nobody can lock a person out for good by guessing.
+
+Expensive actions are counted the same way, each use: registrations per address (an
+address can try only so many emails to learn which have accounts), and per account
+the exports of one's work and the downloads of a module (each builds a zip).
 """
 
 from __future__ import annotations
@@ -30,11 +34,34 @@ def address_key(address: str | None) -> str:
     return f"address:{address or 'unknown'}"
 
 
+def registration_key(address: str | None) -> str:
+    """The throttle key of registrations from a client address."""
+    return f"register:{address or 'unknown'}"
+
+
+def export_key(user_id: int) -> str:
+    """The throttle key of an account's exports of its work."""
+    return f"export:{user_id}"
+
+
+def download_key(user_id: int) -> str:
+    """The throttle key of an account's module downloads."""
+    return f"download:{user_id}"
+
+
+# Each key's kind (the part before the colon): its limit's setting and its window's.
+LIMITS = {
+    "account": ("LMS_LOGIN_FAILURES_PER_ACCOUNT", "LMS_LOGIN_WINDOW_SECONDS"),
+    "address": ("LMS_LOGIN_FAILURES_PER_ADDRESS", "LMS_LOGIN_WINDOW_SECONDS"),
+    "register": ("LMS_REGISTRATIONS_PER_ADDRESS", "LMS_ACTION_WINDOW_SECONDS"),
+    "export": ("LMS_EXPORTS_PER_ACCOUNT", "LMS_ACTION_WINDOW_SECONDS"),
+    "download": ("LMS_DOWNLOADS_PER_ACCOUNT", "LMS_ACTION_WINDOW_SECONDS"),
+}
+
+
 def _limits(config: Mapping[str, Any], key: str) -> tuple[int, timedelta]:
-    window = timedelta(seconds=config["LMS_LOGIN_WINDOW_SECONDS"])
-    if key.startswith("account:"):
-        return config["LMS_LOGIN_FAILURES_PER_ACCOUNT"], window
-    return config["LMS_LOGIN_FAILURES_PER_ADDRESS"], window
+    limit, window = LIMITS[key.split(":", 1)[0]]
+    return config[limit], timedelta(seconds=config[window])
 
 
 def _locked_row(session: Session, key: str, now: datetime) -> Throttle:
@@ -63,10 +90,10 @@ def retry_after(session: Session, keys: list[str], now: datetime | None = None) 
     return max(0, math.ceil(max(waits, default=0)))
 
 
-def record_failure(
+def record_attempt(
     session: Session, config: Mapping[str, Any], keys: list[str], now: datetime | None = None
 ) -> None:
-    """Count one failed sign-in against every key; block a key that reaches its limit."""
+    """Count one attempt against every key; block a key that reaches its limit."""
     now = now or now_utc()
     for key in keys:
         limit, window = _limits(config, key)
@@ -77,6 +104,17 @@ def record_failure(
         if row.attempts >= limit:
             row.blocked_until = row.window_started_at + window
     session.flush()
+
+
+def use(session: Session, config: Mapping[str, Any], key: str, now: datetime | None = None) -> int:
+    """Count one use of an expensive action; seconds to wait (nothing counted) when over.
+
+    The use that reaches the limit is allowed; the next waits for the window's end.
+    """
+    wait = retry_after(session, [key], now)
+    if not wait:
+        record_attempt(session, config, [key], now)
+    return wait
 
 
 def clear(session: Session, keys: list[str]) -> None:

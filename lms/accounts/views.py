@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import (
     Blueprint,
     abort,
@@ -32,6 +30,7 @@ from lms.accounts.forms import (
 from lms.db import get_session, now_utc
 from lms.links import public_url
 from lms.models import User
+from lms.request_limits import minutes, use_of
 from lms.security import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -50,7 +49,7 @@ def _too_many_attempts(form, template: str, wait: int):
     message = ngettext(
         "Too many attempts. For your safety, please wait %(num)d minute, or reset your password.",
         "Too many attempts. For your safety, please wait %(num)d minutes, or reset your password.",
-        max(1, math.ceil(wait / 60)),
+        minutes(wait),
     )
     return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
 
@@ -68,6 +67,17 @@ def register():
         return redirect(_home())
     form = RegisterForm()
     if form.validate_on_submit():
+        wait = use_of(throttle.registration_key(request.remote_addr))
+        if wait:
+            message = ngettext(
+                "Many accounts were made from this network in the last hour. Please wait "
+                "%(num)d minute and try again.",
+                "Many accounts were made from this network in the last hour. Please wait "
+                "%(num)d minutes and try again.",
+                minutes(wait),
+            )
+            page = render_template("accounts/register.html", form=form, error=message)
+            return page, 429, {"Retry-After": str(wait)}
         db = get_session()
         try:
             user = credentials.create_user(

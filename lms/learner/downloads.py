@@ -5,12 +5,15 @@ from __future__ import annotations
 import tempfile
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from lms import access, offline, progress
+from lms.accounts import throttle
 from lms.db import begin_write, get_session
+from lms.errors import too_many
 from lms.learner.views import bp, data_dir, storage
+from lms.request_limits import minutes, use_of
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -43,6 +46,18 @@ def download_module(slug: str):
     if enrollment is None:
         flash(gettext("Enroll in this module to download it."))
         return redirect(url_for("learner.module", slug=module.slug))
+    wait = use_of(throttle.download_key(current_user.id))
+    if wait:
+        return too_many(
+            wait,
+            ngettext(
+                "You have downloaded modules many times in the last hour. Please wait "
+                "%(num)d minute and try again.",
+                "You have downloaded modules many times in the last hour. Please wait "
+                "%(num)d minutes and try again.",
+                minutes(wait),
+            ),
+        )
     outline = progress.outline(session, current_user, module)
     # Written to a temporary file (gone when closed), never built in memory.
     out = tempfile.TemporaryFile(prefix="lms-module-")  # noqa: SIM115  (send_file closes it)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import tempfile
 
 from flask import current_app, flash, redirect, render_template, send_file, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, logout_user
 
 from lms import inbox, learner_files, offline, reflections
-from lms.accounts import credentials
+from lms.accounts import credentials, throttle
 from lms.db import begin_write, get_session, now_utc
+from lms.errors import too_many
 from lms.learner.forms import DeleteAccountForm, DeleteFileForm
 from lms.learner.views import bp, data_dir
 from lms.models import Role
+from lms.request_limits import minutes, use_of
 
 
 @bp.get("/my-work")
@@ -48,6 +50,18 @@ def my_work():
 @bp.get("/my-work/export")
 @login_required
 def export_work():
+    wait = use_of(throttle.export_key(current_user.id))
+    if wait:
+        return too_many(
+            wait,
+            ngettext(
+                "You have downloaded your work many times in the last hour. Please wait "
+                "%(num)d minute and try again.",
+                "You have downloaded your work many times in the last hour. Please wait "
+                "%(num)d minutes and try again.",
+                minutes(wait),
+            ),
+        )
     out = tempfile.TemporaryFile(prefix="lms-work-")  # noqa: SIM115  (send_file closes it)
     try:
         offline.write_work_zip(
