@@ -405,6 +405,12 @@ ERRORS = [
     ),
     # --- lesson text ---
     (
+        "nul-character",
+        append("Pasted from a document:\x00 here"),
+        f"{L2}:{APPENDED}",
+        "this line holds an invisible NUL character (U+0000)",
+    ),
+    (
         "script",
         append("<script>alert('hi')</script>"),
         f"{L2}:{APPENDED}",

@@ -285,6 +285,17 @@ class _Reader:
                 N_("this file is not UTF-8 text; save it again choosing the UTF-8 encoding."),
             )
             return None
+        if "\x00" in text:
+            # PostgreSQL cannot store it, and no text editor writes it on purpose.
+            self.error(
+                path,
+                text[: text.index("\x00")].count("\n") + 1,
+                N_(
+                    "this line holds an invisible NUL character (U+0000); delete it, or save "
+                    "the file again as plain UTF-8 text."
+                ),
+            )
+            return None
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def read_bytes(self, path: str) -> bytes | None:
