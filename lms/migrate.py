@@ -25,18 +25,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to the revision (head by default), in one transaction."""
-    config = alembic_config(engine)
-    with (
-        engine.connect() as connection,
-        sqlite_foreign_keys_off(connection),
-        connection.begin(),
-    ):
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _run(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database back to an earlier revision, in one transaction."""
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine: Engine, alembic_command, revision: str) -> None:
     config = alembic_config(engine)
     with (
         engine.connect() as connection,
@@ -44,7 +41,7 @@ def downgrade(engine: Engine, revision: str) -> None:
         connection.begin(),
     ):
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        alembic_command(config, revision)
 
 
 @contextmanager
