@@ -108,35 +108,38 @@ class Database:
         }
 
 
+def make_database(postgres_url: str | None, data_dir: Path, name: str | None = None) -> Database:
+    """A database of its own and its data dir: on LMS_DATABASE_URL's PostgreSQL server a
+    database ``name`` (the URL's by default) made afresh and dropped by ``drop()``, else a
+    SQLite file in the data dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not postgres_url:
+        return Database(f"sqlite:///{data_dir / 'lms.sqlite3'}", data_dir)
+    url = make_url(postgres_url)
+    name = name or url.database or "lms_bench"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"Use a plain lower-case database name for the benchmark: {name}")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    full = url.set(database=name).render_as_string(hide_password=False)
+    return Database(full, data_dir, drop)
+
+
 def make_databases(postgres_url: str | None, scratch: Path) -> tuple[Database, Database]:
     """A large and a small database: PostgreSQL ones when a URL is given, else SQLite files."""
-    large_dir, small_dir = scratch / "large", scratch / "small"
-    large_dir.mkdir()
-    small_dir.mkdir()
     if not postgres_url:
-        return (
-            Database(f"sqlite:///{large_dir / 'lms.sqlite3'}", large_dir),
-            Database(f"sqlite:///{small_dir / 'lms.sqlite3'}", small_dir),
-        )
-    url = make_url(postgres_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = url.database or "lms_bench"
-    made = []
-    for db_name in (name, f"{name}_small"):
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", db_name):
-            raise SystemExit(f"Use a plain lower-case database name for the benchmark: {db_name}")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-
-        def drop(db_name: str = db_name) -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-        made.append(drop)
-    full = url.set(database=name).render_as_string(hide_password=False)
-    small = url.set(database=f"{name}_small").render_as_string(hide_password=False)
-    return Database(full, large_dir, made[0]), Database(small, small_dir, made[1])
+        return make_database(None, scratch / "large"), make_database(None, scratch / "small")
+    name = make_url(postgres_url).database or "lms_bench"
+    large = make_database(postgres_url, scratch / "large", name)
+    return large, make_database(postgres_url, scratch / "small", f"{name}_small")
 
 
 def seed_database(db: Database, learners: int, cohort: int) -> dict[str, object]:
