@@ -99,6 +99,8 @@ def _load_figures(crowd: Crowd, seconds: float) -> dict[str, float | int | str]:
         "503s": crowd.total("busy"),
         "connection errors": crowd.total("connection_errors"),
         "other errors": crowd.total("errors"),
+        # The machine may be shared: its load over the last minute, from the end of the run.
+        "load average": round(os.getloadavg()[0], 1),
     }
 
 
