@@ -276,6 +276,7 @@ def backed_up(
         "restore s": restore_seconds,
         "acknowledged before the backup": in_restore.checked,
         "present in the restore": in_restore.present,
+        "later ones in it too": in_restore.extra,  # the snapshot is of a moment of the run
     }
     problems = crowd.failures() + _kept_problems(in_restore, "restore")
     problems += restore_problems(restored, manifest)
