@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
@@ -53,6 +54,7 @@ class Ack:
     n: int
     revision: int
     at: float  # time.monotonic()
+    unanswered_at: float | None = None  # time.time() of its first request that got no answer
 
 
 @dataclass
@@ -102,7 +104,7 @@ class Autosaver:
             self.failure = f"{self.email}: {error!r}"
 
     def _save(self, text: str, stop: threading.Event) -> None:
-        give_up_at = None
+        give_up_at = unanswered_at = None
         while True:
             if stop.is_set():
                 give_up_at = give_up_at or time.monotonic() + GRACE_SECONDS
@@ -113,6 +115,7 @@ class Autosaver:
                 answer = self.learner.autosave(text, self.revision)
             except (OSError, http.client.HTTPException):
                 self.connection_errors += 1
+                unanswered_at = unanswered_at or time.time()
                 time.sleep(RETRY_SECONDS)
                 continue
             if answer.status == 503:
@@ -121,7 +124,7 @@ class Autosaver:
                 continue
             if answer.status == 200 and answer.headers.get("Content-Type") == "application/json":
                 self.revision = answer.json()["revision"]
-                self.acks.append(Ack(self.n, self.revision, time.monotonic()))
+                self.acks.append(Ack(self.n, self.revision, time.monotonic(), unanswered_at))
                 return
             if answer.status == 409:
                 # Never expected: this learner is the only one saving this answer.
@@ -193,6 +196,9 @@ class Kept:
     checked: int = 0  # acknowledged saves looked for
     present: int = 0  # ... found as that revision, with that text
     extra: int = 0  # revisions of the run no acknowledged save accounts for
+    # Acknowledged by a retry, though the request whose answer was lost had committed
+    # (its revision is older than the lost answer): what a kill does to a save in flight.
+    committed_unanswered: int = 0
     disordered: int = 0  # revisions out of order, not this run's text, or a wrong current text
     examples: list[str] = field(default_factory=list)
 
@@ -222,19 +228,21 @@ def check(engine: Engine, crowd: Crowd, before: float | None = None) -> Kept:
     return kept
 
 
-def _revisions(connection, reflection_id: int, saver: Autosaver) -> dict[int, str]:
+def _revisions(connection, reflection_id: int, saver: Autosaver) -> dict[int, tuple[str, datetime]]:
     rows = connection.execute(
-        select(ReflectionRevision.number, ReflectionRevision.body)
+        select(ReflectionRevision.number, ReflectionRevision.body, ReflectionRevision.created_at)
         .where(
             ReflectionRevision.reflection_id == reflection_id,
             ReflectionRevision.number > saver.start_revision,
         )
         .order_by(ReflectionRevision.number)
     )
-    return {number: body for number, body in rows}
+    return {number: (body, created_at) for number, body, created_at in rows}
 
 
-def _compare(kept: Kept, saver: Autosaver, acks: list[Ack], stored: dict[int, str], row) -> None:
+def _compare(
+    kept: Kept, saver: Autosaver, acks: list[Ack], revisions: dict[int, tuple[str, datetime]], row
+) -> None:
     def problem(kind: str, what: str) -> None:
         if len(kept.examples) < 5:
             kept.examples.append(f"{saver.email} {kind}: {what}")
@@ -244,12 +252,17 @@ def _compare(kept: Kept, saver: Autosaver, acks: list[Ack], stored: dict[int, st
     texts = list(itertools.accumulate([saver.prefix, *(f" {i}" for i in range(1, top + 1))]))
     n_of = {text: n for n, text in enumerate(texts)}
 
+    stored = {number: body for number, (body, _at) in revisions.items()}
     kept.checked += len(acks)
     for ack in acks:
         if stored.get(ack.revision) == texts[ack.n]:
             kept.present += 1
         else:
             problem("lost", f"revision {ack.revision} (save {ack.n}) is not stored")
+            continue
+        made_at = revisions[ack.revision][1]
+        if ack.unanswered_at and made_at < datetime.fromtimestamp(ack.unanswered_at, UTC):
+            kept.committed_unanswered += 1
     acknowledged = {ack.revision for ack in acks}
     kept.extra += sum(number not in acknowledged for number in stored)
 

@@ -184,6 +184,7 @@ def killed(
     figures = _load_figures(crowd, ran) | {
         "kills": len(downtimes),
         "restart s (median)": statistics.median(downtimes) if downtimes else 0.0,
+        "committed, answer lost, acknowledged by a retry": kept.committed_unanswered,
         "unacknowledged yet stored": kept.extra,
     }
     problems = crowd.failures() + _kept_problems(kept, "database")
