@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgresql lint fmt bench clean messages
+.PHONY: run test test-sqlite test-postgresql lint fmt bench soak clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +36,18 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: every hot path against a baseline app, budgets PASS/FAIL, import memory (docs/performance.md)
+## bench: every hot path against a baseline app, budgets PASS/FAIL, import memory (docs/performance.md),
+##        then the soak (docs/reliability.md)
 ##        on PostgreSQL: LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/lms_bench make bench
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## soak: autosavers, kill -9 of the server, a backup restored: no acknowledged save lost (docs/reliability.md)
+##       on PostgreSQL: LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/lms_soak make soak
+SOAK_ARGS ?=
+soak: $(VENV)/.installed
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

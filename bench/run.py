@@ -17,7 +17,10 @@ One run, on loopback:
    settings of ``lms serve``, signs a learner and a facilitator in, and drives every
    path with wrk: medians of ``--runs`` runs of ``--seconds`` each;
 4. measures the import's peak memory (bench/import_memory.py);
-5. prints every figure with its ratio and PASS/FAIL, and exits 1 if a budget fails.
+5. runs the soak (bench/soak.py, docs/reliability.md): autosavers, kill -9, a backup
+   restored, each with its acknowledged and lost saves (on PostgreSQL in a ``_soak``
+   database of its own);
+6. prints every figure with its ratio and PASS/FAIL, and exits 1 if a budget fails.
 
 Ratios matter more than absolute figures: the machine may be shared and drift.
 """
@@ -108,35 +111,38 @@ class Database:
         }
 
 
+def make_database(postgres_url: str | None, data_dir: Path, name: str | None = None) -> Database:
+    """A database of its own and its data dir: on LMS_DATABASE_URL's PostgreSQL server a
+    database ``name`` (the URL's by default) made afresh and dropped by ``drop()``, else a
+    SQLite file in the data dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not postgres_url:
+        return Database(f"sqlite:///{data_dir / 'lms.sqlite3'}", data_dir)
+    url = make_url(postgres_url)
+    name = name or url.database or "lms_bench"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"Use a plain lower-case database name for the benchmark: {name}")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    full = url.set(database=name).render_as_string(hide_password=False)
+    return Database(full, data_dir, drop)
+
+
 def make_databases(postgres_url: str | None, scratch: Path) -> tuple[Database, Database]:
     """A large and a small database: PostgreSQL ones when a URL is given, else SQLite files."""
-    large_dir, small_dir = scratch / "large", scratch / "small"
-    large_dir.mkdir()
-    small_dir.mkdir()
     if not postgres_url:
-        return (
-            Database(f"sqlite:///{large_dir / 'lms.sqlite3'}", large_dir),
-            Database(f"sqlite:///{small_dir / 'lms.sqlite3'}", small_dir),
-        )
-    url = make_url(postgres_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = url.database or "lms_bench"
-    made = []
-    for db_name in (name, f"{name}_small"):
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", db_name):
-            raise SystemExit(f"Use a plain lower-case database name for the benchmark: {db_name}")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-
-        def drop(db_name: str = db_name) -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-
-        made.append(drop)
-    full = url.set(database=name).render_as_string(hide_password=False)
-    small = url.set(database=f"{name}_small").render_as_string(hide_password=False)
-    return Database(full, large_dir, made[0]), Database(small, small_dir, made[1])
+        return make_database(None, scratch / "large"), make_database(None, scratch / "small")
+    name = make_url(postgres_url).database or "lms_bench"
+    large = make_database(postgres_url, scratch / "large", name)
+    return large, make_database(postgres_url, scratch / "small", f"{name}_small")
 
 
 def seed_database(db: Database, learners: int, cohort: int) -> dict[str, object]:
@@ -619,6 +625,24 @@ def import_memory(lessons: int, attachments_mb: int) -> dict[str, float]:
     return {"growth_mb": float(growth.group(1)), "idle_mb": float(idle.group(1))}
 
 
+def soak(postgres_url: str, learners: int, seconds: float) -> dict[str, object]:
+    """bench/soak.py's figures, run in its own process as ``make soak`` runs it."""
+    env = dict(os.environ)
+    if postgres_url:
+        url = make_url(postgres_url)
+        name = f"{url.database or 'lms_bench'}_soak"
+        env["LMS_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory(prefix="lms-bench-soak-") as scratch:
+        out = Path(scratch) / "soak.json"
+        argv = ["--learners", str(learners), "--seconds", f"{seconds:g}", "--json", str(out)]
+        run = subprocess.run(  # noqa: S603  (this interpreter and our module)
+            [sys.executable, "-m", "bench.soak", *argv], cwd=ROOT, env=env, check=False
+        )
+        if run.returncode not in (0, 1) or not out.is_file():
+            raise RuntimeError("bench/soak.py failed")
+        return json.loads(out.read_text())
+
+
 # --- The report -------------------------------------------------------------------------
 
 
@@ -653,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-lessons", type=int, default=200)
     parser.add_argument("--import-mb", type=int, default=100)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--soak-learners", type=int, default=50)
+    parser.add_argument("--soak-seconds", type=float, default=20, help="of each soak scenario")
+    parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--logs", type=Path, help="keep gunicorn's logs (and the SQLite files) in this folder"
@@ -894,6 +921,17 @@ def main(argv: list[str] | None = None) -> int:
             memory["growth_mb"] < IMPORT_GROWTH_MB,
             f"{memory['growth_mb']:.1f} MB over an idle app of {memory['idle_mb']:.1f} MB",
         )
+
+    if not args.skip_soak:
+        print("\nSoak (bench/soak.py): no acknowledged save may be lost", flush=True)
+        soaked = soak(postgres_url, args.soak_learners, args.soak_seconds)
+        results["soak"] = soaked
+        for scenario in soaked["results"]:
+            report.check(
+                f"soak, {scenario['scenario']}: no acknowledged save lost",
+                scenario["passed"],
+                f"{scenario['checked']:,} acknowledged saves looked for, {scenario['lost']} lost",
+            )
 
     results["checks"] = report.checks
     results["minutes"] = round((time.monotonic() - started) / 60, 1)

@@ -73,9 +73,9 @@ class Learner:
         page = self.request(path).body.decode()
         self.token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 
-    def sign_in(self, email: str) -> None:
+    def sign_in(self, email: str, password: str = PASSWORD) -> None:
         self.read_token("/login")
-        answer = self.post("/login", {"email": email, "password": PASSWORD})
+        answer = self.post("/login", {"email": email, "password": password})
         assert answer.status == 200, answer
         self.read_token("/my-work")  # the session was renewed at sign-in
 
