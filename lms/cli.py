@@ -429,6 +429,9 @@ def serve(bind: str, workers: int, timeout: int, graceful_timeout: int) -> None:
         # from 127.0.0.1, proxy or not.
         "--forwarded-allow-ips",
         "",
+        # gunicorn 23+ opens a control socket in $HOME by default, one path for every
+        # gunicorn of the host (each new one removes the last one's); nothing uses it.
+        "--no-control-socket",
         "--access-logfile",
         "-",
         "lms:create_app()",
