@@ -59,8 +59,16 @@ def staff_cohorts(user: User) -> Select:
 def visible_reflection(user: User, cohort_id: int | None = None):
     """A WHERE clause: the reflection was submitted (at least once) and the user may review it.
 
-    It must belong to a learner of one of the user's cohorts (or of ``cohort_id``), on a
-    module that cohort works through. Expects Lesson to be joined to the statement.
+    Expects Lesson to be joined to the statement.
+    """
+    return and_(Reflection.submitted_at.is_not(None), by_staff_cohort_learner(user, cohort_id))
+
+
+def by_staff_cohort_learner(user: User, cohort_id: int | None = None):
+    """A WHERE clause: the reflection is by a learner of one of the user's cohorts.
+
+    Of ``cohort_id`` when given, and on a module that cohort works through. Expects
+    Lesson to be joined to the statement.
     """
     learner = Membership.__table__.alias("learner_membership")
     conditions = [
@@ -84,7 +92,7 @@ def visible_reflection(user: User, cohort_id: int | None = None):
         # every learner of the cohort that it then filters row by row.
         .offset(0)
     )
-    return and_(Reflection.submitted_at.is_not(None), in_a_cohort.exists())
+    return in_a_cohort.exists()
 
 
 def _by_cohort_learner(cohort_id: int):
