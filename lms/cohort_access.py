@@ -172,6 +172,39 @@ def load_member_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     return _or_404(session.scalar(statement))
 
 
+def load_own_membership(session: Session, user: User, cohort_id: int) -> Membership:
+    """The user's own membership of the cohort, with the cohort, else 404 (admins too)."""
+    return _or_404(
+        session.scalar(
+            select(Membership)
+            .join(Membership.cohort)
+            .where(Membership.cohort_id == cohort_id, Membership.user_id == user.id)
+            .options(contains_eager(Membership.cohort))
+        )
+    )
+
+
+def load_feed_membership(session: Session, cohort_id: int, token: str) -> Membership:
+    """The membership whose calendar token this is, of an active account, else 404.
+
+    The token is the whole credential of a feed URL (calendar apps cannot sign in);
+    the cohort in the URL must be the membership's own.
+    """
+    return _or_404(
+        session.scalar(
+            select(Membership)
+            .join(Membership.user)
+            .join(Membership.cohort)
+            .where(
+                Membership.calendar_token == token,
+                Membership.cohort_id == cohort_id,
+                User.disabled_at.is_(None),
+            )
+            .options(contains_eager(Membership.cohort))
+        )
+    )
+
+
 def load_live_session(session: Session, cohort: Cohort, live_session_id: int) -> LiveSession:
     """A live session of a cohort the caller has already loaded with a check, else 404."""
     return _or_404(

@@ -174,6 +174,13 @@ def new_join_code(session: Session, actor: User, cohort: Cohort) -> None:
     session.flush()
 
 
+def new_calendar_link(session: Session, user: User, membership: Membership) -> None:
+    """Replace the member's calendar token, so the old feed URL stops working; audited."""
+    membership.calendar_token = new_token()
+    audit.record(session, user, "calendar_link.reset", membership.cohort)
+    session.flush()
+
+
 # --- Adding members by email -------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from lms import calendar, learner_files
+from lms import learner_files
 from lms.accounts import credentials
 from lms.db import now_utc
 from lms.models import (
@@ -42,6 +42,7 @@ from lms.models import (
     Invitation,
     LessonProgress,
     LiveSession,
+    Membership,
     PeerReply,
     ProgressStatus,
     Role,
@@ -242,7 +243,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         "user_id": learner_a.id,
         "kind": "answers",
         # Tokens: each is the whole credential of its page.
-        "feed_token": calendar.feed_token(app.config["SECRET_KEY"], cohort_a.id, learner_a.id),
+        "feed_token": db.scalar(
+            select(Membership.calendar_token).filter_by(cohort_id=cohort_a.id, user_id=learner_a.id)
+        ),
         "invitation_token": guest_invitation.token,
         "join_code": cohort_c.join_code,
         "reset_token": credentials.make_reset_token(app.config, forgetful),

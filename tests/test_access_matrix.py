@@ -106,6 +106,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.cohort", "GET"):                     (LOGIN, 200,   404,   200,   404,   200),
     ("learner.cohort_calendar", "GET"):            (LOGIN, 200,   404,   200,   404,   200),
     ("learner.cohort_feed", "GET"):                (200,   200,   200,   200,   200,   200),
+    ("learner.new_calendar_link", "POST"):         (LOGIN, 302,   404,   302,   404,   404),
     ("learner.live_session_calendar", "GET"):      (LOGIN, 200,   404,   200,   404,   200),
     ("learner.gallery", "GET"):                    (LOGIN, 200,   404,   200,   404,   200),
     ("learner.reply", "POST"):                     (LOGIN, 302,   404,   302,   404,   302),

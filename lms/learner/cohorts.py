@@ -16,9 +16,11 @@ from wtforms.validators import DataRequired, Length
 from lms import calendar, cohorts, sharing
 from lms.cohort_access import (
     is_admin,
+    load_feed_membership,
     load_gallery_reflection,
     load_live_session,
     load_member_cohort,
+    load_own_membership,
     load_own_reflection,
     member_cohort_ids,
 )
@@ -40,6 +42,10 @@ class JoinForm(BaseForm):
 
 class AcceptForm(BaseForm):
     submit = SubmitField(_l("Join the cohort"))
+
+
+class CalendarLinkForm(BaseForm):
+    submit = SubmitField(_l("Get a new calendar link"))
 
 
 class ShareForm(BaseForm):
@@ -127,14 +133,34 @@ def cohort(cohort_id: int):
         notes=cohorts.notes_html(cohort.live_sessions),
         zone=calendar.zone(current_user.time_zone),
         feed_url=_feed_url(cohort),
+        calendar_form=CalendarLinkForm(),
         facilitator=MembershipRole.FACILITATOR,
     )
 
 
-def _feed_url(cohort: Cohort) -> str:
-    """The viewer's own subscription URL for the cohort's calendar."""
-    token = calendar.feed_token(current_app.config["SECRET_KEY"], cohort.id, current_user.id)
+def _feed_url(cohort: Cohort) -> str | None:
+    """The viewer's own subscription URL for the cohort's calendar; None unless a member."""
+    token = get_session().scalar(
+        select(Membership.calendar_token).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
+        )
+    )
+    if token is None:
+        return None
     return public_url("learner.cohort_feed", cohort_id=cohort.id, token=token)
+
+
+@bp.post("/cohorts/<int:cohort_id>/calendar-link")
+@login_required
+def new_calendar_link(cohort_id: int):
+    session = get_session()
+    membership = load_own_membership(session, current_user, cohort_id)
+    if not CalendarLinkForm().validate_on_submit():
+        abort(400)
+    cohorts.new_calendar_link(session, current_user, membership)
+    session.commit()
+    flash(gettext("Your calendar has a new address; the old one no longer works."))
+    return redirect(url_for("learner.cohort", cohort_id=cohort_id))
 
 
 def _calendar_host() -> str:
@@ -161,16 +187,9 @@ def cohort_calendar(cohort_id: int):
 
 @bp.get("/cohorts/<int:cohort_id>/feed/<token>.ics")
 def cohort_feed(cohort_id: int, token: str):
-    # No sign-in: calendar apps fetch this. The token names the subscriber, who must
-    # still be an active member of the cohort (or an admin) at every fetch.
-    session = get_session()
-    found = calendar.read_feed_token(current_app.config["SECRET_KEY"], token)
-    if found is None or found[0] != cohort_id:
-        abort(404)
-    subscriber = session.get(User, found[1])
-    if subscriber is None or not subscriber.is_active:
-        abort(404)
-    cohort = load_member_cohort(session, subscriber, cohort_id)
+    # No sign-in: calendar apps fetch this. The token is the member's calendar secret:
+    # replaced when they ask or their sessions end, gone when they leave.
+    cohort = load_feed_membership(get_session(), cohort_id, token).cohort
     body = calendar.ics(
         cohort.live_sessions, host=_calendar_host(), name=cohort.name, stamp=now_utc()
     )
