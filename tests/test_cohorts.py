@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.calendar import escape_text, fold
-from lms.cohorts import parse_email_csv, parse_email_text
+from lms.invitations import parse_email_csv, parse_email_text
 from lms.mail import outbox_dir
 from lms.models import (
     AuditEvent,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms import calendar, cohorts, sharing
+from lms import calendar, cohorts, invitations, sharing
 from lms.cohort_access import (
     is_admin,
     load_feed_membership,
@@ -98,12 +98,12 @@ def join_cohort():
 @login_required
 def accept_invitation(token: str):
     session = get_session()
-    invitation = cohorts.find_invitation(session, token)
+    invitation = invitations.find_invitation(session, token)
     if invitation is None:
         return render_template("learner/cohort_invitation.html", invitation=None), 404
     form = AcceptForm()
     if form.validate_on_submit():
-        cohort = cohorts.accept_invitation(session, current_user, invitation)
+        cohort = invitations.accept_invitation(session, current_user, invitation)
         session.commit()
         flash(gettext("Welcome to %(name)s!", name=cohort.name))
         return redirect(url_for("learner.cohort", cohort_id=cohort.id))
