@@ -272,7 +272,7 @@ def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int
 
 
 def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Invitation:
-    """A pending invitation of a cohort the caller has already loaded with a check, else 404."""
+    """An invitation not accepted yet, of a cohort the caller has loaded with a check, else 404."""
     return _or_404(
         session.scalar(
             select(Invitation).where(

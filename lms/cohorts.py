@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from markupsafe import Markup
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lms import audit
+from lms.accounts.credentials import normalise_email
 from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import (
     Cohort,
+    Invitation,
     LiveSession,
     Membership,
     MembershipRole,
@@ -116,7 +118,10 @@ def facilitator_ids(session: Session, cohort: Cohort) -> list[int]:
 
 
 def join(session: Session, user: User, cohort: Cohort) -> tuple[Membership, bool]:
-    """Make the user a learner of the cohort; returns the membership and whether it is new."""
+    """Make the user a learner of the cohort; returns the membership and whether it is new.
+
+    An invitation to the cohort for the user's address is used up: they are in.
+    """
     membership = session.scalar(
         select(Membership).where(Membership.cohort_id == cohort.id, Membership.user_id == user.id)
     )
@@ -124,6 +129,15 @@ def join(session: Session, user: User, cohort: Cohort) -> tuple[Membership, bool
         return membership, False
     membership = Membership(cohort_id=cohort.id, user_id=user.id, role=MembershipRole.LEARNER)
     session.add(membership)
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.cohort_id == cohort.id,
+            Invitation.email == normalise_email(user.email),
+            Invitation.accepted_at.is_(None),
+        )
+        .values(accepted_at=now_utc())
+    )
     session.flush()
     return membership, True
 

@@ -206,8 +206,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
     )
     invitation = Invitation(cohort_id=cohort_a.id, email="invitee@example.org")
-    guest_invitation = Invitation(cohort_id=cohort_c.id, email="guest@example.org")
-    db.add_all([reply, hidden_reply, live, invitation, guest_invitation])
+    to_b = Invitation(cohort_id=cohort_b.id, email=learner_a.email, invited_by_id=facilitator_b.id)
+    to_c = Invitation(cohort_id=cohort_c.id, email=learner_a.email)
+    db.add_all([reply, hidden_reply, live, invitation, to_b, to_c])
     db.commit()
 
     package_zip = zip_folder(MINIMAL, tmp_path / "package.zip", top="listening-circles")
@@ -246,7 +247,8 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         "feed_token": db.scalar(
             select(Membership.calendar_token).filter_by(cohort_id=cohort_a.id, user_id=learner_a.id)
         ),
-        "invitation_token": guest_invitation.token,
+        "invitation_token": to_b.token,
+        "invitation_to_decline": to_c.token,
         "join_code": cohort_c.join_code,
         "reset_token": credentials.make_reset_token(app.config, forgetful),
         # For forms.

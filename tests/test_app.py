@@ -89,3 +89,9 @@ def test_a_signed_in_page_costs_a_fixed_number_of_queries(client, auth, make_use
     with count_queries as queries:
         assert client.get("/").status_code == 200
     assert queries.count == 1, queries.statements  # the user, by session token
+
+
+def test_invitations_work_for_30_days_unless_configured(tmp_path):
+    assert from_environment({"LMS_DATA_DIR": str(tmp_path)})["LMS_INVITATION_DAYS"] == 30
+    env = {"LMS_DATA_DIR": str(tmp_path), "LMS_INVITATION_DAYS": "7"}
+    assert from_environment(env)["LMS_INVITATION_DAYS"] == 7

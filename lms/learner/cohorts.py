@@ -1,4 +1,4 @@
-"""A learner's cohorts: joining by code or invitation, the cohort page and its calendars."""
+"""A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars."""
 
 from __future__ import annotations
 
@@ -40,10 +40,6 @@ class JoinForm(BaseForm):
     submit = SubmitField(_l("Join"))
 
 
-class AcceptForm(BaseForm):
-    submit = SubmitField(_l("Join the cohort"))
-
-
 class CalendarLinkForm(BaseForm):
     submit = SubmitField(_l("Get a new calendar link"))
 
@@ -66,13 +62,21 @@ class ReplyForm(BaseForm):
 @bp.get("/cohorts")
 @login_required
 def my_cohorts():
+    session = get_session()
     statement = (
         select(Cohort)
         .where(Cohort.id.in_(member_cohort_ids(current_user)))
         .order_by(Cohort.name, Cohort.id)
     )
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
-    return render_template("learner/cohorts.html", page=page, form=JoinForm())
+    page = paginate(session, statement, page_number(request.args.get("page")))
+    lifetime = invitations.lifetime(current_app.config)
+    return render_template(
+        "learner/cohorts.html",
+        page=page,
+        waiting=session.scalars(invitations.waiting_for(current_user, lifetime)).all(),
+        lifetime=lifetime,
+        form=JoinForm(),
+    )
 
 
 @bp.route("/cohorts/join", methods=["GET", "POST"])
@@ -92,25 +96,6 @@ def join_cohort():
                 flash(gettext("Welcome to %(name)s!", name=cohort.name))
             return redirect(url_for("learner.cohort", cohort_id=cohort.id))
     return render_template("learner/cohort_join.html", form=form)
-
-
-@bp.route("/invitations/<token>", methods=["GET", "POST"])
-@login_required
-def accept_invitation(token: str):
-    session = get_session()
-    invitation = invitations.find_invitation(session, token)
-    if invitation is None:
-        return render_template("learner/cohort_invitation.html", invitation=None), 404
-    form = AcceptForm()
-    if form.validate_on_submit():
-        cohort = invitations.accept_invitation(session, current_user, invitation)
-        session.commit()
-        flash(gettext("Welcome to %(name)s!", name=cohort.name))
-        return redirect(url_for("learner.cohort", cohort_id=cohort.id))
-    cohort = session.get_one(Cohort, invitation.cohort_id)
-    return render_template(
-        "learner/cohort_invitation.html", invitation=invitation, cohort=cohort, form=form
-    )
 
 
 @bp.get("/cohorts/<int:cohort_id>")
