@@ -498,8 +498,8 @@ def test_pending_invitations_are_listed_resent_and_withdrawn(app, cohort_with_st
     assert sum("To: one@example.org" in m for m in _outbox(app)) == 2
     assert auth.post(f"{base}/{invitations['two@example.org']}/cancel").status_code == 302
     page = auth.client.get(base).get_data(as_text=True)
-    assert "<td>one@example.org</td>" in page
-    assert "<td>two@example.org</td>" not in page
+    assert '<span class="email">one@example.org</span>' in page
+    assert '<span class="email">two@example.org</span>' not in page
     assert auth.client.get(f"/invitations/{tokens['two@example.org']}").status_code == 404
     actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["invitation.resent", "invitation.cancelled"]

@@ -174,8 +174,8 @@ def test_a_declined_invitation_stops_working_and_the_facilitator_may_invite_agai
 
     # The facilitator sees the answer, and may ask again later.
     listing = facilitator_b.client.get(f"/facilitate/cohorts/{ids['cohort_b']}/invitations")
-    row = re.search(rf"<tr>\s*<td>{re.escape(learner_a.email)}</td>.*?</tr>", listing.text, re.S)
-    assert "Declined" in row.group(0)
+    entry = rf'<span class="email">{re.escape(learner_a.email)}</span>.*?</li>'
+    assert "Declined" in re.search(entry, listing.text, re.S).group(0)
     _response, message = _add(facilitator_b, ids["cohort_b"], learner_a.email)
     assert message == "Invitations sent: 1. Already members or already invited: 0."
     assert _invitation(db, learner_a.email).declined_at is None
