@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from sqlalchemy import and_, bindparam, exists, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, contains_eager
 
+from lms.cohort_access import by_staff_cohort_learner
 from lms.models import (
     Attachment,
     Enrollment,
@@ -14,8 +15,6 @@ from lms.models import (
     Lesson,
     LessonProgress,
     Media,
-    Membership,
-    MembershipRole,
     Module,
     Prompt,
     Reflection,
@@ -176,23 +175,25 @@ def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
 def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFile:
     """A learner file the user may download, else 404.
 
-    Its owner, admins, and the facilitators of a cohort the owner belongs to may. A
-    facilitator membership counts only while the account has the facilitator role:
-    demoting someone leaves their memberships in place.
+    Its owner and admins may. A facilitator may when the file is on the owner's answer
+    to a prompt of a module that a cohort they facilitate works through, and the owner
+    is a learner of that cohort (the inbox's rule). A file on no answer is the owner's
+    (and admins'). Facilitator memberships count only while the account has the
+    facilitator role: demoting someone leaves their memberships in place.
     """
     statement = select(LearnerFile).where(LearnerFile.public_id == public_id)
     if user.role == Role.LEARNER:
         statement = statement.where(LearnerFile.user_id == user.id)
     elif user.role == Role.FACILITATOR:
-        staff = aliased(Membership)
-        member = aliased(Membership)
-        facilitates_owner = exists().where(
-            staff.user_id == user.id,
-            staff.role == MembershipRole.FACILITATOR,
-            member.cohort_id == staff.cohort_id,
-            member.user_id == LearnerFile.user_id,
+        on_answer = and_(
+            Reflection.id == LearnerFile.reflection_id, Reflection.user_id == LearnerFile.user_id
         )
-        statement = statement.where(or_(LearnerFile.user_id == user.id, facilitates_owner))
+        statement = (
+            statement.outerjoin(Reflection, on_answer)
+            .outerjoin(Prompt, Prompt.id == Reflection.prompt_id)
+            .outerjoin(Lesson, Lesson.id == Prompt.lesson_id)
+            .where(or_(LearnerFile.user_id == user.id, by_staff_cohort_learner(user)))
+        )
     return _or_404(session.scalar(statement))
 
 

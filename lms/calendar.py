@@ -11,12 +11,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from itsdangerous import BadSignature, URLSafeSerializer
-
 from lms.models import LiveSession
 
 PRODID = "-//Learning cohorts//LMS//EN"
-FEED_SALT = "lms.cohort-calendar-feed"
 FOLD_AT = 75  # octets per line, CRLF excluded (RFC 5545 section 3.1)
 
 
@@ -105,23 +102,3 @@ def ics(
         lines.extend(_event(live, host, stamp))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) for line in lines).encode("utf-8")
-
-
-def feed_token(secret_key: str, cohort_id: int, user_id: int) -> str:
-    """A signed token naming the cohort and the subscriber, for a calendar app's feed URL.
-
-    Calendar apps cannot sign in, so the URL itself says who asks; the feed view still
-    checks that this person belongs to the cohort on every fetch.
-    """
-    return URLSafeSerializer(secret_key, salt=FEED_SALT).dumps([cohort_id, user_id])
-
-
-def read_feed_token(secret_key: str, token: str) -> tuple[int, int] | None:
-    """The (cohort id, user id) a feed token was made for, or None if it is not ours."""
-    try:
-        cohort_id, user_id = URLSafeSerializer(secret_key, salt=FEED_SALT).loads(token)
-    except (BadSignature, TypeError, ValueError):
-        return None
-    if not (isinstance(cohort_id, int) and isinstance(user_id, int)):
-        return None
-    return cohort_id, user_id

@@ -59,8 +59,16 @@ def staff_cohorts(user: User) -> Select:
 def visible_reflection(user: User, cohort_id: int | None = None):
     """A WHERE clause: the reflection was submitted (at least once) and the user may review it.
 
-    It must belong to a learner of one of the user's cohorts (or of ``cohort_id``), on a
-    module that cohort works through. Expects Lesson to be joined to the statement.
+    Expects Lesson to be joined to the statement.
+    """
+    return and_(Reflection.submitted_at.is_not(None), by_staff_cohort_learner(user, cohort_id))
+
+
+def by_staff_cohort_learner(user: User, cohort_id: int | None = None):
+    """A WHERE clause: the reflection is by a learner of one of the user's cohorts.
+
+    Of ``cohort_id`` when given, and on a module that cohort works through. Expects
+    Lesson to be joined to the statement.
     """
     learner = Membership.__table__.alias("learner_membership")
     conditions = [
@@ -84,7 +92,7 @@ def visible_reflection(user: User, cohort_id: int | None = None):
         # every learner of the cohort that it then filters row by row.
         .offset(0)
     )
-    return and_(Reflection.submitted_at.is_not(None), in_a_cohort.exists())
+    return in_a_cohort.exists()
 
 
 def _by_cohort_learner(cohort_id: int):
@@ -164,6 +172,39 @@ def load_member_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     return _or_404(session.scalar(statement))
 
 
+def load_own_membership(session: Session, user: User, cohort_id: int) -> Membership:
+    """The user's own membership of the cohort, with the cohort, else 404 (admins too)."""
+    return _or_404(
+        session.scalar(
+            select(Membership)
+            .join(Membership.cohort)
+            .where(Membership.cohort_id == cohort_id, Membership.user_id == user.id)
+            .options(contains_eager(Membership.cohort))
+        )
+    )
+
+
+def load_feed_membership(session: Session, cohort_id: int, token: str) -> Membership:
+    """The membership whose calendar token this is, of an active account, else 404.
+
+    The token is the whole credential of a feed URL (calendar apps cannot sign in);
+    the cohort in the URL must be the membership's own.
+    """
+    return _or_404(
+        session.scalar(
+            select(Membership)
+            .join(Membership.user)
+            .join(Membership.cohort)
+            .where(
+                Membership.calendar_token == token,
+                Membership.cohort_id == cohort_id,
+                User.disabled_at.is_(None),
+            )
+            .options(contains_eager(Membership.cohort))
+        )
+    )
+
+
 def load_live_session(session: Session, cohort: Cohort, live_session_id: int) -> LiveSession:
     """A live session of a cohort the caller has already loaded with a check, else 404."""
     return _or_404(
@@ -231,7 +272,7 @@ def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int
 
 
 def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Invitation:
-    """A pending invitation of a cohort the caller has already loaded with a check, else 404."""
+    """An invitation not accepted yet, of a cohort the caller has loaded with a check, else 404."""
     return _or_404(
         session.scalar(
             select(Invitation).where(

@@ -85,6 +85,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_MAIL_FROM": env.get("LMS_MAIL_FROM") or f"lms@{parts.hostname}",
         # Cohorts: may facilitators create their own (admins always may)?
         "LMS_FACILITATORS_CREATE_COHORTS": env.get("LMS_FACILITATORS_CREATE_COHORTS", "0") == "1",
+        # How many days an invitation's link works after it is sent (or sent again).
+        "LMS_INVITATION_DAYS": _int(env, "LMS_INVITATION_DAYS", 30),
         # Accounts.
         "LMS_PASSWORD_RESET_MAX_AGE": _int(env, "LMS_PASSWORD_RESET_MAX_AGE", 3600),
         "LMS_LOGIN_FAILURES_PER_ACCOUNT": _int(env, "LMS_LOGIN_FAILURES_PER_ACCOUNT", 5),

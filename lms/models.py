@@ -608,6 +608,9 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None]
     declined_at: Mapped[datetime | None]
 
+    cohort: Mapped[Cohort] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
 
 class LiveSession(Base):
     """A scheduled workshop or panel of a cohort; starts_at is UTC, time_zone is the host's."""

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from lms import calendar, learner_files
+from lms import learner_files
 from lms.accounts import credentials
 from lms.db import now_utc
 from lms.models import (
@@ -42,6 +42,7 @@ from lms.models import (
     Invitation,
     LessonProgress,
     LiveSession,
+    Membership,
     PeerReply,
     ProgressStatus,
     Role,
@@ -205,8 +206,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
     )
     invitation = Invitation(cohort_id=cohort_a.id, email="invitee@example.org")
-    guest_invitation = Invitation(cohort_id=cohort_c.id, email="guest@example.org")
-    db.add_all([reply, hidden_reply, live, invitation, guest_invitation])
+    to_b = Invitation(cohort_id=cohort_b.id, email=learner_a.email, invited_by_id=facilitator_b.id)
+    to_c = Invitation(cohort_id=cohort_c.id, email=learner_a.email)
+    db.add_all([reply, hidden_reply, live, invitation, to_b, to_c])
     db.commit()
 
     package_zip = zip_folder(MINIMAL, tmp_path / "package.zip", top="listening-circles")
@@ -242,8 +244,11 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         "user_id": learner_a.id,
         "kind": "answers",
         # Tokens: each is the whole credential of its page.
-        "feed_token": calendar.feed_token(app.config["SECRET_KEY"], cohort_a.id, learner_a.id),
-        "invitation_token": guest_invitation.token,
+        "feed_token": db.scalar(
+            select(Membership.calendar_token).filter_by(cohort_id=cohort_a.id, user_id=learner_a.id)
+        ),
+        "invitation_token": to_b.token,
+        "invitation_to_decline": to_c.token,
         "join_code": cohort_c.join_code,
         "reset_token": credentials.make_reset_token(app.config, forgetful),
         # For forms.

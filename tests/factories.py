@@ -187,7 +187,14 @@ def make_enrollment(db: Session, user: User, module: Module) -> Enrollment:
 
 
 def make_cohort(
-    db: Session, *, facilitators: Seq[User] = (), learners: Seq[User] = (), name: str = "Cohort"
+    db: Session,
+    *,
+    facilitators: Seq[User] = (),
+    learners: Seq[User] = (),
+    name: str = "Cohort",
+    modules: Seq[Module] = (),
 ) -> Cohort:
-    """A cohort with facilitator and learner memberships (committed)."""
-    return cohort_data.make_cohort(db, name, facilitators=facilitators, learners=learners)
+    """A cohort with its modules and facilitator and learner memberships (committed)."""
+    return cohort_data.make_cohort(
+        db, name, modules=modules, facilitators=facilitators, learners=learners
+    )

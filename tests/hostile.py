@@ -543,17 +543,26 @@ class World:
             assert response.status_code == 302, (text, response.status_code)
             self.cohort_ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
         self.cohort_id = self.cohort_ids[0]
-        # Everyone joins the first; someone without an account is invited by mail.
+        # Everyone is invited to the first, and someone without an account; all accept.
         response = self.facilitator.post(
             f"/facilitate/cohorts/{self.cohort_id}/members/add",
             {"emails": "\n".join([*self.emails[1:], "invited@example.org"])},
         )
         assert response.status_code == 302, response.status_code
-        outbox = outbox_dir(self.app.config).glob("*.eml")
-        [token] = {
-            m.group(1) for p in outbox if (m := re.search(r"/invitations/(\S+)", p.read_text()))
-        }
-        self.pages_of(self.replier, f"/invitations/{token}")
+        tokens = {}
+        for mail in outbox_dir(self.app.config).glob("*.eml"):
+            text = mail.read_text()
+            to = re.search(r"^To: (\S+)$", text, re.M).group(1)
+            tokens[to] = re.search(r"/invitations/(\S+)", text).group(1)
+        invitation = f"/invitations/{tokens[self.emails[2]]}"
+        for path in ("/cohorts", invitation):  # the replier's, waiting for her answer
+            self.seen.append((f"{path} before accepting", self.replier.get(path)))
+        actors = {self.emails[1]: self.author, self.emails[2]: self.replier}
+        for email in self.emails[1:]:
+            invited = actors.get(email) or Actor(self.app, email)
+            response = invited.post(f"/invitations/{tokens[email]}", {})
+            assert response.status_code == 302, (email, response.status_code)
+        self.pages_of(self.facilitator, f"/facilitate/cohorts/{self.cohort_id}/invitations")
         # The author joins the second by its code: "Welcome to <name>!"
         [code] = self._read(select(Cohort.join_code).where(Cohort.id == self.cohort_ids[1]))
         response = self.author.post("/cohorts/join", {"code": code})

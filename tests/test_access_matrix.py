@@ -13,8 +13,10 @@ The answers:
 - 404: not yours, or not for your role. The facilitator and admin areas answer 404 to
   those without the role, and other people's objects answer 404, never 403, so an id
   tells nothing about what exists.
-- 403: only a locked lesson (learner B must finish lesson 1 first), which is hers to
-  see once she gets there.
+- 403: a locked lesson (learner B must finish lesson 1 first), which is hers to see
+  once she gets there; and an invitation opened by an account of another address,
+  which is told the address to sign in with (its link, a random token, is already in
+  their hands: the answer tells them nothing they could not read in the mail).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from lms.models import (
     Cohort,
     Enrollment,
     Feedback,
+    Invitation,
     LearnerFile,
     Lesson,
     LessonProgress,
@@ -96,16 +99,19 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.delete_account", "GET"):             (LOGIN, 200,   200,   200,   200,   200),
     ("learner.delete_account", "POST"):            (LOGIN, 302,   302,   302,   302,   200),
 
-    # Cohort A as its members see it; cohort C's join code and invitation are anyone's.
+    # Cohort A as its members see it; cohort C's join code is anyone's, learner A's
+    # invitations (to cohorts B and C) are hers alone.
     #                                               anon   A      B      fac A  fac B  admin
     ("learner.my_cohorts", "GET"):                 (LOGIN, 200,   200,   200,   200,   200),
     ("learner.join_cohort", "GET"):                (LOGIN, 200,   200,   200,   200,   200),
     ("learner.join_cohort", "POST"):               (LOGIN, 302,   302,   302,   302,   302),
-    ("learner.accept_invitation", "GET"):          (LOGIN, 200,   200,   200,   200,   200),
-    ("learner.accept_invitation", "POST"):         (LOGIN, 302,   302,   302,   302,   302),
+    ("learner.accept_invitation", "GET"):          (LOGIN, 200,   403,   403,   403,   403),
+    ("learner.accept_invitation", "POST"):         (LOGIN, 302,   403,   403,   403,   403),
+    ("learner.decline_invitation", "POST"):        (LOGIN, 302,   403,   403,   403,   403),
     ("learner.cohort", "GET"):                     (LOGIN, 200,   404,   200,   404,   200),
     ("learner.cohort_calendar", "GET"):            (LOGIN, 200,   404,   200,   404,   200),
     ("learner.cohort_feed", "GET"):                (200,   200,   200,   200,   200,   200),
+    ("learner.new_calendar_link", "POST"):         (LOGIN, 302,   404,   302,   404,   404),
     ("learner.live_session_calendar", "GET"):      (LOGIN, 200,   404,   200,   404,   200),
     ("learner.gallery", "GET"):                    (LOGIN, 200,   404,   200,   404,   200),
     ("learner.reply", "POST"):                     (LOGIN, 302,   404,   302,   404,   302),
@@ -171,6 +177,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
 ARGUMENTS: dict[str, dict[str, str]] = {
     "accounts.reset_password": {"token": "reset_token"},
     "learner.accept_invitation": {"token": "invitation_token"},
+    "learner.decline_invitation": {"token": "invitation_to_decline"},
     "learner.cohort_feed": {"token": "feed_token"},
     "facilitator.show_shared_answer": {"reflection_id": "hidden_answer"},
     "facilitator.show_reply": {"reply_id": "hidden_reply"},
@@ -183,6 +190,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
 # Actions that change what later rows find run last, in this order; every other row
 # runs in the matrix's order, pages (GET) before actions.
 RUN_LAST = [
+    ("learner.join_cohort", "POST"),  # joining cohort C uses up learner A's invitation to it
     ("learner.enroll", "POST"),  # the staff become enrolled in the module
     ("facilitator.hide_shared_answer", "POST"),  # the answer leaves the gallery
     ("learner.withdraw", "POST"),  # so does this one
@@ -535,11 +543,15 @@ def test_staff_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
     assert (feedback.author_id, feedback.reflection_id) == (facilitator, ids["reflection_id"])
     assert (feedback.read_at, feedback.revision_number) == (None, 1)
 
-    # Adding an existing account makes it a learner, whatever the form says.
+    # Adding an existing account invites it; accepting makes it a learner, whatever the
+    # forms say.
     learner_b = _row(db, User, id=world.users["learner_b"])
     _posts(
         app, db, world, "facilitator_a", f"{cohort}/members/add", _forged(emails=learner_b.email)
     )
+    invitation = _row(db, Invitation, cohort_id=ids["cohort_id"], email=learner_b.email)
+    assert (invitation.invited_by_id, invitation.accepted_at) == (facilitator, None)
+    _posts(app, db, world, "learner_b", f"/invitations/{invitation.token}", _forged())
     added = _row(db, Membership, cohort_id=ids["cohort_id"], user_id=learner_b.id)
     assert added.role == MembershipRole.LEARNER
     assert _row(db, User, id=learner_b.id).role == Role.LEARNER

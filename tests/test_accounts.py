@@ -261,7 +261,7 @@ def test_an_account_disabled_during_the_hash_is_not_signed_in(
     def disabled_meanwhile(stored, given):
         other = database(app).new_session(write=True)
         with other.begin():
-            credentials.disable(other.get(User, user.id))
+            credentials.disable(other, other.get(User, user.id))
         other.close()
         return real_check(stored, given)
 
@@ -275,7 +275,7 @@ def test_an_account_disabled_during_the_hash_is_not_signed_in(
 
 def test_a_disabled_account_cannot_sign_in(client, auth, db, make_user):
     user = make_user()
-    credentials.disable(user)
+    credentials.disable(db, user)
     db.commit()
 
     response = auth.login(user.email)
@@ -441,7 +441,7 @@ def test_reset_link_dies_when_the_password_changes(app, client, auth, make_user)
 def test_reset_link_dies_when_the_account_is_disabled(app, client, db, make_user):
     user = make_user()
     request_reset(client, user.email)
-    credentials.disable(user)
+    credentials.disable(db, user)
     db.commit()
 
     assert client.get(urlsplit(reset_link(app)).path).status_code == 404
@@ -462,7 +462,7 @@ def test_a_forged_reset_link_is_refused(app, client, make_user):
 
 def test_reset_answers_the_same_for_unknown_and_disabled_emails(app, db, make_user):
     known, disabled = make_user().email, make_user()
-    credentials.disable(disabled)
+    credentials.disable(db, disabled)
     db.commit()
     answers = []
     for email in (known, "nobody@example.org", disabled.email):

@@ -108,3 +108,9 @@ def test_static_files_keep_their_own_caching_when_signed_in(client, auth, make_u
     with client.get("/static/css/site.css") as response:
         assert response.status_code == 200
         assert response.headers["Cache-Control"] != "no-store"
+
+
+def test_invitations_work_for_30_days_unless_configured(tmp_path):
+    assert from_environment({"LMS_DATA_DIR": str(tmp_path)})["LMS_INVITATION_DAYS"] == 30
+    env = {"LMS_DATA_DIR": str(tmp_path), "LMS_INVITATION_DAYS": "7"}
+    assert from_environment(env)["LMS_INVITATION_DAYS"] == 7

@@ -160,7 +160,7 @@ def test_a_name_with_line_breaks_stays_out_of_mail_headers(app, db, auth):
         message_from_bytes(path.read_bytes(), policy=policy.default)
         for path in outbox_dir(app.config).glob("*.eml")
     ]
-    assert mail["Subject"] == "You are now in the cohort Spring Bcc: everyone@example.org"
+    assert mail["Subject"] == "You are invited to the cohort Spring Bcc: everyone@example.org"
     assert mail["Bcc"] is None
 
 

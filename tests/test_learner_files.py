@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms import learner_files
-from lms.models import LearnerFile, Prompt, Role
+from lms.models import LearnerFile, Lesson, Prompt, Role
 from tests.conftest import Auth
 from tests.factories import PDF_BYTES, make_cohort, make_enrollment, make_module, png_bytes
 
@@ -244,8 +244,9 @@ def test_who_may_download_a_learner_file(app, db, make_user, auth, lesson):
         make_user(),
         make_user(),
     )
-    make_cohort(db, facilitators=[facilitator], learners=[owner, cohort_mate])
-    make_cohort(db, facilitators=[other_facilitator], learners=[other_learner])
+    module = db.get_one(Lesson, prompt.lesson_id).module
+    make_cohort(db, modules=[module], facilitators=[facilitator], learners=[owner, cohort_mate])
+    make_cohort(db, modules=[module], facilitators=[other_facilitator], learners=[other_learner])
     expected = [
         (facilitator, 200),
         (admin, 200),
@@ -268,6 +269,46 @@ def test_who_may_download_a_learner_file(app, db, make_user, auth, lesson):
     anonymous = app.test_client().get(path)
     assert anonymous.status_code == 302
     assert "/login" in anonymous.headers["Location"]
+
+
+def _downloads(app, person, path) -> int:
+    client = app.test_client()
+    Auth(client).login(person.email)
+    with client.get(path) as response:
+        response.get_data()
+        return response.status_code
+
+
+@pytest.mark.parametrize(
+    ("arrangement", "status"),
+    [
+        ("a cohort of the module", 200),
+        ("a cohort of another module", 404),
+        ("the owner co-facilitates it", 404),
+        ("the file is on no answer", 404),
+    ],
+)
+def test_a_facilitator_reaches_a_file_only_through_a_cohort_of_its_module(
+    app, db, make_user, auth, lesson, arrangement, status
+):
+    owner, prompt, _words, _url = lesson
+    upload(auth, prompt, ("a.txt", b"private words"))
+    [stored] = _stored(db)
+    facilitator, admin = make_user(Role.FACILITATOR), make_user(Role.ADMIN)
+    module = db.get_one(Lesson, prompt.lesson_id).module
+    if arrangement == "a cohort of another module":
+        module = make_module(db, lessons=1)
+    if arrangement == "the owner co-facilitates it":
+        make_cohort(db, modules=[module], facilitators=[facilitator, owner])
+    else:
+        make_cohort(db, modules=[module], facilitators=[facilitator], learners=[owner])
+    if arrangement == "the file is on no answer":
+        db.get_one(LearnerFile, stored.id).reflection_id = None  # as when an answer goes
+        db.commit()
+    path = f"/files/{stored.public_id}"
+
+    assert _downloads(app, facilitator, path) == status
+    assert (_downloads(app, admin, path), _downloads(app, owner, path)) == (200, 200)
 
 
 def test_public_ids_do_not_follow_each_other(auth, db, lesson):

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import throttle
 from lms.db import now_utc
-from lms.models import Role, User
+from lms.models import Membership, Role, User, new_token
 
 RESET_SALT = "lms.password-reset"
 
@@ -115,16 +115,28 @@ def create_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Change the password and end every session and reset link of the account."""
+def end_sessions(session: Session, user: User) -> None:
+    """End everything that stands in for this account's sign-in, on every device.
+
+    The session token (every session and remember cookie) and the calendar token of each
+    of its memberships (feed URLs work without signing in, so they end with the rest).
+    """
+    user.rotate_session_token()
+    for membership in session.scalars(select(Membership).where(Membership.user_id == user.id)):
+        membership.calendar_token = new_token()
+    session.flush()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change the password and end every session, feed and reset link of the account."""
     user.password_hash = hash_password(password)
-    user.rotate_session_token()
+    end_sessions(session, user)
 
 
-def disable(user: User) -> None:
-    """Disable the account: it can no longer sign in, and its sessions end now."""
+def disable(session: Session, user: User) -> None:
+    """Disable the account: it can no longer sign in, and its sessions and feeds end now."""
     user.disabled_at = now_utc()
-    user.rotate_session_token()
+    end_sessions(session, user)
 
 
 def enable(user: User) -> None:

@@ -128,7 +128,7 @@ def logout():
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
-    current_user.rotate_session_token()
+    credentials.end_sessions(get_session(), current_user)
     get_session().commit()
     # Cleared first: logout_user() leaves the note that deletes the remember cookie.
     session.clear()
@@ -154,7 +154,7 @@ def change_password():
             db.commit()  # the failure is counted
             form.current_password.errors.append(gettext("That is not your current password."))
         else:
-            credentials.set_password(user, form.password.data)
+            credentials.set_password(db, user, form.password.data)
             # This device stays signed in, and stays remembered if it was.
             _start_session(user, remember=_has_remember_cookie())
             db.commit()
@@ -218,7 +218,7 @@ def reset_password(token: str):
         return render_template("accounts/reset_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        credentials.set_password(user, form.password.data)
+        credentials.set_password(db, user, form.password.data)
         throttle.clear(db, [throttle.account_key(user.email)])
         _start_session(user)
         db.commit()

@@ -75,7 +75,7 @@ def disable_person(user_id: int):
     if user.id == current_user.id:
         flash(gettext("You cannot disable your own account."), "error")
     else:
-        credentials.disable(user)
+        credentials.disable(get_session(), user)
         audit.record(get_session(), current_user, "user.disabled", user)
         get_session().commit()
         flash(gettext("%(name)s is disabled and signed out everywhere.", name=user.display_name))

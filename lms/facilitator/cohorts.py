@@ -1,21 +1,20 @@
-"""A cohort as its facilitators run it: members, join code, invitations, live sessions."""
+"""A cohort as its facilitators run it: members, join code, live sessions, moderation."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
-from lms import cohorts, mail, sharing
+from lms import cohorts, sharing
 from lms.calendar import NonexistentTimeError, to_utc, zone, zone_names
 from lms.cohort_access import (
     load_gallery_reflection,
     load_hidden_reflection,
-    load_invitation,
     load_live_session,
     load_peer_reply,
     load_staff_cohort,
@@ -23,7 +22,6 @@ from lms.cohort_access import (
 )
 from lms.db import get_session
 from lms.facilitator.forms import (
-    AddMembersForm,
     ConfirmForm,
     LiveSessionForm,
     cohort_details,
@@ -31,7 +29,7 @@ from lms.facilitator.forms import (
 )
 from lms.facilitator.views import bp, may_create_cohorts
 from lms.links import public_url
-from lms.models import Cohort, Invitation, LiveSession, Membership, User
+from lms.models import Cohort, LiveSession, Membership, User
 from lms.pagination import page_number, paginate
 
 
@@ -78,80 +76,6 @@ def cohort(cohort_id: int):
     )
 
 
-def _send_invitations(cohort: Cohort, invitations: list[Invitation]) -> None:
-    for invitation in invitations:
-        link = public_url("learner.accept_invitation", token=invitation.token)
-        mail.send(
-            current_app.config,
-            invitation.email,
-            gettext("You are invited to the cohort %(name)s", name=cohort.name),
-            gettext(
-                "%(inviter)s invites you to learn with the cohort %(name)s.\n\n"
-                "Create an account or sign in with this email address, then open this "
-                "link to join:\n%(link)s\n",
-                inviter=current_user.display_name,
-                name=cohort.name,
-                link=link,
-            ),
-        )
-
-
-def _tell_added(cohort: Cohort, people: list[User]) -> None:
-    link = public_url("learner.cohort", cohort_id=cohort.id)
-    for person in people:
-        mail.send(
-            current_app.config,
-            person.email,
-            gettext("You are now in the cohort %(name)s", name=cohort.name),
-            gettext(
-                "%(inviter)s added you to the cohort %(name)s.\n\nSee its members, "
-                "modules and live sessions here:\n%(link)s\n",
-                inviter=current_user.display_name,
-                name=cohort.name,
-                link=link,
-            ),
-        )
-
-
-@bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
-def add_members(cohort_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    form = AddMembersForm()
-    if form.validate_on_submit():
-        parsed = cohorts.parse_email_text(form.emails.data or "")
-        if form.csv_file.data:
-            from_file = cohorts.parse_email_csv(form.csv_file.data.read())
-            parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
-            parsed.invalid.extend(from_file.invalid)
-        if parsed.invalid:
-            form.emails.errors.append(
-                gettext("These are not email addresses: %(list)s", list=", ".join(parsed.invalid))
-            )
-        elif not parsed.emails:
-            form.emails.errors.append(gettext("Type some email addresses or upload a file."))
-        elif len(parsed.emails) > cohorts.MAX_EMAILS_PER_UPLOAD:
-            form.emails.errors.append(
-                gettext("At most %(n)d addresses at a time.", n=cohorts.MAX_EMAILS_PER_UPLOAD)
-            )
-        else:
-            result = cohorts.add_members(session, current_user, cohort, parsed.emails)
-            session.commit()
-            _send_invitations(cohort, result.invited)
-            _tell_added(cohort, result.added)
-            flash(
-                gettext(
-                    "Added: %(added)d. Invited by email: %(invited)d. Already members or "
-                    "invited: %(already)d.",
-                    added=len(result.added),
-                    invited=len(result.invited),
-                    already=len(result.already),
-                )
-            )
-            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template("facilitator/cohort_add_members.html", cohort=cohort, form=form)
-
-
 @bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
 def remove_member(cohort_id: int, user_id: int):
     session = get_session()
@@ -165,45 +89,6 @@ def remove_member(cohort_id: int, user_id: int):
         gettext("%(name)s has left the cohort; their work stays theirs.", name=learner.display_name)
     )
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-
-
-@bp.get("/cohorts/<int:cohort_id>/invitations")
-def invitations(cohort_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    page = paginate(
-        session, cohorts.pending_invitations(cohort), page_number(request.args.get("page"))
-    )
-    return render_template(
-        "facilitator/cohort_invitations.html", cohort=cohort, page=page, confirm=ConfirmForm()
-    )
-
-
-@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/resend")
-def resend_invitation(cohort_id: int, invitation_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    cohorts.resend_invitation(session, current_user, invitation)
-    session.commit()
-    _send_invitations(cohort, [invitation])
-    flash(gettext("The invitation is sent again to %(email)s.", email=invitation.email))
-    return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
-
-
-@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/cancel")
-def cancel_invitation(cohort_id: int, invitation_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    cohorts.cancel_invitation(session, current_user, invitation)
-    session.commit()
-    flash(gettext("The invitation to %(email)s is withdrawn.", email=invitation.email))
-    return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/join-code")

@@ -68,7 +68,7 @@ class AddMembersForm(BaseForm):
         validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv or .txt file."))],
         description=_l("A column headed “email”, or the addresses in the first column."),
     )
-    submit = SubmitField(_l("Add members"))
+    submit = SubmitField(_l("Send invitations"))
 
 
 def _http_url(_form, field) -> None:

@@ -1,4 +1,4 @@
-"""A learner's cohorts: joining by code or invitation, the cohort page and its calendars."""
+"""A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from sqlalchemy.orm import contains_eager
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from lms import calendar, cohorts, sharing
+from lms import calendar, cohorts, invitations, sharing
 from lms.cohort_access import (
     is_admin,
+    load_feed_membership,
     load_gallery_reflection,
     load_live_session,
     load_member_cohort,
+    load_own_membership,
     load_own_reflection,
     member_cohort_ids,
 )
@@ -39,8 +41,8 @@ class JoinForm(BaseForm):
     submit = SubmitField(_l("Join"))
 
 
-class AcceptForm(BaseForm):
-    submit = SubmitField(_l("Join the cohort"))
+class CalendarLinkForm(BaseForm):
+    submit = SubmitField(_l("Get a new calendar link"))
 
 
 class ShareForm(BaseForm):
@@ -61,13 +63,21 @@ class ReplyForm(BaseForm):
 @bp.get("/cohorts")
 @login_required
 def my_cohorts():
+    session = get_session()
     statement = (
         select(Cohort)
         .where(Cohort.id.in_(member_cohort_ids(current_user)))
         .order_by(Cohort.name, Cohort.id)
     )
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
-    return render_template("learner/cohorts.html", page=page, form=JoinForm())
+    page = paginate(session, statement, page_number(request.args.get("page")))
+    lifetime = invitations.lifetime(current_app.config)
+    return render_template(
+        "learner/cohorts.html",
+        page=page,
+        waiting=session.scalars(invitations.waiting_for(current_user, lifetime)).all(),
+        lifetime=lifetime,
+        form=JoinForm(),
+    )
 
 
 @bp.route("/cohorts/join", methods=["GET", "POST"])
@@ -87,25 +97,6 @@ def join_cohort():
                 flash(gettext("Welcome to %(name)s!", name=cohort.name))
             return redirect(url_for("learner.cohort", cohort_id=cohort.id))
     return render_template("learner/cohort_join.html", form=form)
-
-
-@bp.route("/invitations/<token>", methods=["GET", "POST"])
-@login_required
-def accept_invitation(token: str):
-    session = get_session()
-    invitation = cohorts.find_invitation(session, token)
-    if invitation is None:
-        return render_template("learner/cohort_invitation.html", invitation=None), 404
-    form = AcceptForm()
-    if form.validate_on_submit():
-        cohort = cohorts.accept_invitation(session, current_user, invitation)
-        session.commit()
-        flash(gettext("Welcome to %(name)s!", name=cohort.name))
-        return redirect(url_for("learner.cohort", cohort_id=cohort.id))
-    cohort = session.get_one(Cohort, invitation.cohort_id)
-    return render_template(
-        "learner/cohort_invitation.html", invitation=invitation, cohort=cohort, form=form
-    )
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -128,14 +119,34 @@ def cohort(cohort_id: int):
         notes=cohorts.notes_html(cohort.live_sessions),
         zone=calendar.zone(current_user.time_zone),
         feed_url=_feed_url(cohort),
+        calendar_form=CalendarLinkForm(),
         facilitator=MembershipRole.FACILITATOR,
     )
 
 
-def _feed_url(cohort: Cohort) -> str:
-    """The viewer's own subscription URL for the cohort's calendar."""
-    token = calendar.feed_token(current_app.config["SECRET_KEY"], cohort.id, current_user.id)
+def _feed_url(cohort: Cohort) -> str | None:
+    """The viewer's own subscription URL for the cohort's calendar; None unless a member."""
+    token = get_session().scalar(
+        select(Membership.calendar_token).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
+        )
+    )
+    if token is None:
+        return None
     return public_url("learner.cohort_feed", cohort_id=cohort.id, token=token)
+
+
+@bp.post("/cohorts/<int:cohort_id>/calendar-link")
+@login_required
+def new_calendar_link(cohort_id: int):
+    session = get_session()
+    membership = load_own_membership(session, current_user, cohort_id)
+    if not CalendarLinkForm().validate_on_submit():
+        abort(400)
+    cohorts.new_calendar_link(session, current_user, membership)
+    session.commit()
+    flash(gettext("Your calendar has a new address; the old one no longer works."))
+    return redirect(url_for("learner.cohort", cohort_id=cohort_id))
 
 
 def _calendar_host() -> str:
@@ -162,16 +173,9 @@ def cohort_calendar(cohort_id: int):
 
 @bp.get("/cohorts/<int:cohort_id>/feed/<token>.ics")
 def cohort_feed(cohort_id: int, token: str):
-    # No sign-in: calendar apps fetch this. The token names the subscriber, who must
-    # still be an active member of the cohort (or an admin) at every fetch.
-    session = get_session()
-    found = calendar.read_feed_token(current_app.config["SECRET_KEY"], token)
-    if found is None or found[0] != cohort_id:
-        abort(404)
-    subscriber = session.get(User, found[1])
-    if subscriber is None or not subscriber.is_active:
-        abort(404)
-    cohort = load_member_cohort(session, subscriber, cohort_id)
+    # No sign-in: calendar apps fetch this. The token is the member's calendar secret:
+    # replaced when they ask or their sessions end, gone when they leave.
+    cohort = load_feed_membership(get_session(), cohort_id, token).cohort
     body = calendar.ics(
         cohort.live_sessions, host=_calendar_host(), name=cohort.name, stamp=now_utc()
     )
