@@ -52,7 +52,7 @@ def save_answer(prompt_id: int):
         if wants_json():
             return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
         return render_template("learner/answer.html", prompt=prompt, form=form), 400
-    body = form.body.data or ""
+    body = form.body.data
     based_on = form.revision.data
     if form.combine.data and reflection is not None and reflection.revision_count == based_on:
         # The conflict page's "keep both": the newer text, then the learner's.
@@ -71,11 +71,15 @@ def save_answer(prompt_id: int):
     except reflections.ConflictError as conflict:
         return _conflict(prompt, conflict)
     except reflections.EmptyAnswerError:
-        message = gettext("Write your answer before you submit it.")
-        if wants_json():
-            return jsonify(error=message), 400
-        form.body.errors = [message]
-        return render_template("learner/answer.html", prompt=prompt, form=form), 400
+        return _not_saved(prompt, form, gettext("Write your answer before you submit it."), 400)
+    except reflections.UnknownRevisionError:
+        message = gettext(
+            "Not saved: this page is out of date. Copy your text, reload the page, and paste it."
+        )
+        return _not_saved(prompt, form, message, 400)
+    except reflections.GoneError:
+        message = gettext("Not saved: this account or this question no longer exists.")
+        return _not_saved(prompt, form, message, 410)
     session.commit()
     if wants_json():
         return jsonify(
@@ -88,6 +92,14 @@ def save_answer(prompt_id: int):
     else:
         flash(saved_message(reflection))
     return redirect(_back_to(prompt))
+
+
+def _not_saved(prompt: Prompt, form: AnswerForm, message: str, status: int):
+    """The refusal: JSON for the script, else the learner's text back with the reason."""
+    if wants_json():
+        return jsonify(error=message), status
+    form.body.errors = [message]
+    return render_template("learner/answer.html", prompt=prompt, form=form), status
 
 
 def _conflict(prompt: Prompt, conflict: reflections.ConflictError):
