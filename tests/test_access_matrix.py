@@ -9,7 +9,8 @@ A's object, so learner B and facilitator B ask for someone else's things.
 The answers:
 
 - 200 or 302: the page, or the action done (its redirect).
-- LOGIN: a redirect to the sign-in page, which comes back here afterwards.
+- LOGIN: a redirect to the sign-in page, which comes back here afterwards (after a
+  POST, to the page its form was on, never to the action's own URL).
 - 404: not yours, or not for your role. The facilitator and admin areas answer 404 to
   those without the role, and other people's objects answer 404, never 403, so an id
   tells nothing about what exists.
@@ -52,6 +53,7 @@ from tests.access_world import ACTORS, World, build_world, form, signed_in
 from tests.conftest import Auth
 
 LOGIN = "login"
+FORM_PAGE = "/my-work"  # where every POST of the matrix says it was sent from (its Referer)
 
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
@@ -240,19 +242,25 @@ def send(app: Flask, db: Session, world: World, actor: str, method: str, url: st
     kwargs = {}
     if method == "POST":
         kwargs["data"] = {**(data or {}), "csrf_token": world.csrf_token}
+        kwargs["headers"] = {"Referer": f"http://localhost{FORM_PAGE}"}
         if any(isinstance(value, tuple) for value in kwargs["data"].values()):
             kwargs["content_type"] = "multipart/form-data"
     with client.open(url, method=method, **kwargs) as response:
         response.get_data()  # a streamed body (the progress CSV) runs its query now
         location = response.headers.get("Location", "")
         status = response.status_code
-    return outcome(status, location, url), location
+    return outcome(status, location, url, method), location
 
 
-def outcome(status: int, location: str, url: str) -> int | str:
-    """LOGIN for a redirect to sign in that comes back to the URL; else the status."""
+def outcome(status: int, location: str, url: str, method: str = "GET") -> int | str:
+    """LOGIN for a redirect to sign in that comes back to the URL; else the status.
+
+    A POST comes back to the page its form was on (its Referer), never to its own URL,
+    which sign-in could only open with a GET.
+    """
     target = urlsplit(location)
-    if status == 302 and target.path == "/login" and parse_qs(target.query).get("next") == [url]:
+    back = [url] if method == "GET" else [FORM_PAGE]
+    if status == 302 and target.path == "/login" and parse_qs(target.query).get("next") == back:
         return LOGIN
     return status
 

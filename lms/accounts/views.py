@@ -32,7 +32,7 @@ from lms.accounts.forms import (
 from lms.db import get_session, now_utc
 from lms.links import public_url
 from lms.models import User
-from lms.security import safe_next
+from lms.security import sign_in_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -55,7 +55,7 @@ def _too_many_attempts(form, template: str, wait: int):
     return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
 
 
-def _start_session(user: User, remember: bool = False) -> None:
+def start_session(user: User, remember: bool = False) -> None:
     """Sign in with a fresh session: nothing from before sign-in carries over."""
     session.clear()
     login_user(user, remember=remember)
@@ -78,7 +78,7 @@ def register():
                 gettext("This email has an account. Sign in, or reset your password.")
             )
         else:
-            _start_session(user)
+            start_session(user)
             db.commit()
             flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name))
             return redirect(_home())
@@ -87,7 +87,8 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.args.get("next"), _home())
+    # Never the URL of an action: signing in cannot redo a POST (a 405 would greet them).
+    target = sign_in_target(request.args.get("next"), _home())
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -99,7 +100,7 @@ def login():
         if attempt.retry_after:
             return _too_many_attempts(form, "accounts/login.html", attempt.retry_after)
         if attempt.user is not None:
-            _start_session(attempt.user, remember=form.remember.data)
+            start_session(attempt.user, remember=form.remember.data)
             db.commit()
             return redirect(target)
         db.commit()  # the failure is counted
@@ -146,7 +147,7 @@ def change_password():
         else:
             credentials.set_password(user, form.password.data)
             # This device stays signed in, and stays remembered if it was.
-            _start_session(user, remember=_has_remember_cookie())
+            start_session(user, remember=_has_remember_cookie())
             db.commit()
             flash(gettext("Your password is changed. Other devices are signed out."))
             return redirect(_home())
@@ -210,7 +211,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         credentials.set_password(user, form.password.data)
         throttle.clear(db, [throttle.account_key(user.email)])
-        _start_session(user)
+        start_session(user)
         db.commit()
         flash(gettext("Your new password is set and you are signed in."))
         return redirect(_home())
