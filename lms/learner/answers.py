@@ -8,33 +8,16 @@ short write transaction, runs one conditional UPDATE and one INSERT.
 
 from __future__ import annotations
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
-from flask_babel import gettext, ngettext
+from flask import flash, jsonify, redirect, render_template
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from lms import access, filetypes, learner_files, reflections
+from lms import access, reflections
 from lms.db import begin_write, get_session, reads_first
 from lms.errors import wants_json
-from lms.learner.forms import AnswerForm, DeleteFileForm, UploadForm
-from lms.learner.views import bp, data_dir, file_size, lesson_url, saved_message
+from lms.learner.forms import AnswerForm
+from lms.learner.views import bp, lesson_url, saved_message
 from lms.models import Prompt
-from lms.security import safe_next
-
-# Learner files are never shown inline: a browser saves them, whatever they claim to be.
-FILE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-}
 
 
 def _back_to(prompt: Prompt) -> str:
@@ -132,116 +115,3 @@ def answer_revisions(prompt_id: int):
         revisions=reflections.revisions(session, reflection),
     )
 
-
-# --- Learner files ------------------------------------------------------------------
-
-
-@bp.post("/prompts/<int:prompt_id>/answer/files")
-@login_required
-def upload_files(prompt_id: int):
-    session = get_session()
-    prompt, reflection = access.load_prompt(session, current_user, prompt_id)
-    if not prompt.accepts_files:
-        abort(404)
-    form = UploadForm.for_prompt(prompt)
-    if not form.validate_on_submit():
-        return _upload_answer(prompt, [], [gettext("Choose a file to attach.")], 400)
-    reflection = reflections.ensure_reflection(session, current_user, prompt, reflection)
-    limits = learner_files.Limits(
-        max_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
-        quota_bytes=current_app.config["LMS_LEARNER_QUOTA_BYTES"],
-    )
-    added, problems, written = [], [], []
-    for upload in form.files.data:
-        try:
-            with session.begin_nested():
-                learner_file = learner_files.add_file(
-                    session,
-                    current_user,
-                    reflection,
-                    upload.stream,
-                    upload.filename,
-                    data_dir=data_dir(),
-                    limits=limits,
-                )
-        except learner_files.FileTooLargeError as error:
-            problems.append(
-                gettext(
-                    "“%(name)s” is larger than %(limit)s, the most one file may be.",
-                    name=error.filename,
-                    limit=file_size(error.limit),
-                )
-            )
-        except learner_files.QuotaExceededError as error:
-            problems.append(
-                gettext(
-                    "“%(name)s” does not fit: your files may take %(quota)s in all and "
-                    "already take %(used)s. Remove a file you no longer need.",
-                    name=error.filename,
-                    quota=file_size(error.quota),
-                    used=file_size(error.used),
-                )
-            )
-        except filetypes.UnsupportedFileError as error:
-            problems.append(error.translated(gettext))
-        else:
-            added.append(learner_file)
-            written.append(learner_files.file_path(data_dir(), learner_file))
-    try:
-        session.commit()
-    except BaseException:
-        learner_files.remove_paths(written)
-        raise
-    return _upload_answer(prompt, added, problems, 200 if added or not problems else 400)
-
-
-def _upload_answer(prompt: Prompt, added: list, problems: list[str], status: int):
-    # Said on the lesson page either way: the upload script goes there when done.
-    if added:
-        flash(
-            ngettext(
-                "Attached %(num)d file to your answer.",
-                "Attached %(num)d files to your answer.",
-                len(added),
-            )
-        )
-    for problem in problems:
-        flash(problem, "error")
-    if wants_json():
-        return jsonify(redirect=_back_to(prompt), problems=problems), status
-    return redirect(_back_to(prompt))
-
-
-@bp.get("/files/<public_id>")
-@login_required
-def learner_file(public_id: str):
-    session = get_session()
-    learner_file = access.load_learner_file(session, current_user, public_id)
-    path = learner_files.file_path(data_dir(), learner_file)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=learner_file.content_type,
-        as_attachment=True,
-        download_name=learner_file.filename,
-        max_age=0,
-        etag=learner_file.sha256,
-    )
-    response.headers.update(FILE_HEADERS)
-    return response
-
-
-@bp.post("/files/<public_id>/delete")
-@login_required
-def delete_file(public_id: str):
-    session = get_session()
-    learner_file = access.load_own_file(session, current_user, public_id)
-    if not DeleteFileForm().validate_on_submit():
-        abort(400)
-    name = learner_file.filename
-    path = learner_files.delete_file(session, learner_file, data_dir())
-    session.commit()
-    learner_files.remove_paths([path])
-    flash(gettext("Removed “%(name)s”.", name=name))
-    return redirect(safe_next(request.form.get("next"), url_for("learner.my_work")))
