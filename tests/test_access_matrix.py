@@ -16,6 +16,8 @@ The answers:
   tells nothing about what exists.
 - 403: only a locked lesson (learner B must finish lesson 1 first), which is hers to
   see once she gets there.
+- 401: answers sent by a page whose session has ended: their text comes back, with the
+  sign-in fields that save it into the page's own account.
 """
 
 from __future__ import annotations
@@ -82,13 +84,14 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.enroll", "POST"):                    (LOGIN, 302,   302,   302,   302,   302),
     ("learner.resume", "GET"):                     (LOGIN, 302,   302,   302,   302,   302),
     ("learner.lesson", "GET"):                     (LOGIN, 200,   403,   302,   302,   302),
+    ("learner.save_lesson", "POST"):               (401,   302,   403,   302,   302,   302),
     ("learner.complete", "POST"):                  (LOGIN, 302,   403,   302,   302,   302),
     ("learner.certificate", "GET"):                (LOGIN, 200,   404,   404,   404,   404),
     ("learner.download_module", "GET"):            (LOGIN, 200,   200,   302,   302,   302),
     ("learner.attachment", "GET"):                 (LOGIN, 200,   404,   404,   404,   404),
     ("media.media_file", "GET"):                   (LOGIN, 200,   200,   200,   200,   200),
     # Learner A's answer to lesson 2's prompt, and her files.
-    ("learner.save_answer", "POST"):               (LOGIN, 302,   404,   404,   404,   404),
+    ("learner.save_answer", "POST"):               (401,   302,   404,   404,   404,   404),
     ("learner.answer_revisions", "GET"):           (LOGIN, 200,   404,   404,   404,   404),
     ("learner.upload_files", "POST"):              (LOGIN, 302,   404,   404,   404,   404),
     ("learner.learner_file", "GET"):               (LOGIN, 200,   404,   200,   404,   200),

@@ -45,13 +45,18 @@ def _has_remember_cookie() -> bool:
     return current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
 
 
-def _too_many_attempts(form, template: str, wait: int):
-    """The 429 answer while sign-in is blocked for an account or address."""
-    message = ngettext(
+def too_many_attempts(wait: int) -> str:
+    """What to say while sign-in is blocked for an account or address for ``wait`` seconds."""
+    return ngettext(
         "Too many attempts. For your safety, please wait %(num)d minute, or reset your password.",
         "Too many attempts. For your safety, please wait %(num)d minutes, or reset your password.",
         max(1, math.ceil(wait / 60)),
     )
+
+
+def _too_many_attempts(form, template: str, wait: int):
+    """The 429 answer while sign-in is blocked for an account or address."""
+    message = too_many_attempts(wait)
     return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
 
 

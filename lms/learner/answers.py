@@ -1,106 +1,80 @@
-"""Answers to prompts: saving (autosave or the Save button), submitting, conflicts, files.
+"""The autosave script's saves, one answer at a time, and an answer's earlier versions.
 
-The same endpoint serves the page's form without JavaScript (redirects, a conflict
-page) and the autosave script (JSON, 409 on a conflict), told apart by ``Accept``.
-An autosave reads the user and the prompt with the learner's reflection, then, in one
-short write transaction, runs one conditional UPDATE and one INSERT.
+The script asks for JSON (``Accept``) and hears 200 with the new revision, 409 with the
+newer text on a conflict, 401 when the session has ended, and another 4xx, with words
+to show, for a save that cannot be taken. A form sent here without the script (a page
+older than the lesson's one form) is handled as the lesson's form is. An autosave reads
+the user and the prompt with the learner's reflection, then, in one short write
+transaction, runs one conditional UPDATE and one INSERT.
 """
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template
+from flask import current_app, jsonify, render_template
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from lms import access, reflections
 from lms.db import begin_write, get_session, reads_first
 from lms.errors import wants_json
+from lms.learner import lesson_form, signed_out
 from lms.learner.forms import AnswerForm
-from lms.learner.views import bp, lesson_url, saved_message
-from lms.models import Prompt
-
-
-def _back_to(prompt: Prompt) -> str:
-    return lesson_url(prompt.lesson.module, prompt.lesson.slug, _anchor=f"prompt-{prompt.id}")
+from lms.learner.views import bp, saved_message
 
 
 @bp.post("/prompts/<int:prompt_id>/answer")
 @reads_first
-@login_required
 def save_answer(prompt_id: int):
+    if not current_user.is_authenticated:
+        if wants_json():
+            return current_app.login_manager.unauthorized()
+        page = signed_out.sign_in_to_save()
+        if page is not None:
+            return page
     session = get_session()
     prompt, reflection = access.load_prompt(session, current_user, prompt_id)
+    if not wants_json():
+        answer = reflections.Answer(prompt, reflection)
+        return lesson_form.post_answers(session, prompt.lesson, None, [answer])
     form = AnswerForm.for_prompt(prompt)
     if not form.validate_on_submit():
-        if wants_json():
-            return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
-        return render_template("learner/answer.html", prompt=prompt, form=form), 400
-    body = form.body.data
-    based_on = form.revision.data
-    if form.combine.data and reflection is not None and reflection.revision_count == based_on:
-        # The conflict page's "keep both": the newer text, then the learner's.
-        body = reflection.current_body.rstrip() + "\n\n" + body.lstrip()
+        return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
+    save = reflections.submit if form.submit.data else reflections.save_draft
     # The save's conditional UPDATE finds out whether another save came in since the read.
     begin_write(session)
     try:
-        if form.submit.data:
-            reflection = reflections.submit(
-                session, current_user, prompt, body, based_on=based_on, reflection=reflection
-            )
-        else:
-            reflection = reflections.save_draft(
-                session, current_user, prompt, body, based_on=based_on, reflection=reflection
-            )
+        reflection = save(
+            session,
+            current_user,
+            prompt,
+            form.body.data,
+            based_on=form.revision.data,
+            reflection=reflection,
+        )
     except reflections.ConflictError as conflict:
-        return _conflict(prompt, conflict)
-    except reflections.EmptyAnswerError:
-        return _not_saved(prompt, form, gettext("Write your answer before you submit it."), 400)
-    except reflections.UnknownRevisionError:
-        message = gettext(
-            "Not saved: this page is out of date. Copy your text, reload the page, and paste it."
-        )
-        return _not_saved(prompt, form, message, 400)
-    except reflections.GoneError:
-        message = gettext("Not saved: this account or this question no longer exists.")
-        return _not_saved(prompt, form, message, 410)
-    session.commit()
-    if wants_json():
-        return jsonify(
-            revision=reflection.revision_count,
-            state=reflection.state.value,
-            message=saved_message(reflection),
-        )
-    if form.submit.data:
-        flash(gettext("Your answer is submitted. You can still edit it and submit it again."))
-    else:
-        flash(saved_message(reflection))
-    return redirect(_back_to(prompt))
-
-
-def _not_saved(prompt: Prompt, form: AnswerForm, message: str, status: int):
-    """The refusal: JSON for the script, else the learner's text back with the reason."""
-    if wants_json():
-        return jsonify(error=message), status
-    form.body.errors = [message]
-    return render_template("learner/answer.html", prompt=prompt, form=form), status
-
-
-def _conflict(prompt: Prompt, conflict: reflections.ConflictError):
-    newer = conflict.reflection
-    if wants_json():
+        newer = conflict.reflection
         return jsonify(
             conflict=True,
             revision=newer.revision_count,
             body=newer.current_body,
             message=gettext("This answer was changed in another tab or on another device."),
         ), 409
-    form = AnswerForm.for_prompt(
-        prompt, formdata=None, data={"body": conflict.body, "revision": newer.revision_count}
+    except reflections.EmptyAnswerError:
+        return jsonify(error=gettext("Write your answer before you submit it.")), 400
+    except reflections.UnknownRevisionError:
+        message = gettext(
+            "Not saved: this page is out of date. Copy your text, reload the page, and paste it."
+        )
+        return jsonify(error=message), 400
+    except reflections.GoneError:
+        message = gettext("Not saved: this account or this question no longer exists.")
+        return jsonify(error=message), 410
+    session.commit()
+    return jsonify(
+        revision=reflection.revision_count,
+        state=reflection.state.value,
+        message=saved_message(reflection),
     )
-    form.body.label.text = gettext("Your text")
-    return render_template(
-        "learner/conflict.html", prompt=prompt, form=form, newer=newer, back=_back_to(prompt)
-    ), 409
 
 
 @bp.get("/prompts/<int:prompt_id>/answer/revisions")
@@ -114,4 +88,3 @@ def answer_revisions(prompt_id: int):
         prompt=reflection.prompt,
         revisions=reflections.revisions(session, reflection),
     )
-
