@@ -32,7 +32,7 @@ from lms.accounts.forms import (
 from lms.db import get_session, now_utc
 from lms.links import public_url
 from lms.models import User
-from lms.security import sign_in_target
+from lms.security import FORGET_THIS_BROWSER, sign_in_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -130,7 +130,7 @@ def logout():
     session.clear()
     logout_user()
     flash(gettext("You are signed out on every device."))
-    return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.login")), FORGET_THIS_BROWSER
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from lms.db import begin_write, get_session, now_utc
 from lms.learner.forms import DeleteAccountForm, DeleteFileForm
 from lms.learner.views import bp, data_dir
 from lms.models import Role
+from lms.security import FORGET_THIS_BROWSER
 
 
 @bp.get("/my-work")
@@ -78,5 +79,5 @@ def delete_account():
             logout_user()
             session.clear()
             flash(gettext("Your account and everything in it are deleted. Take care."))
-            return redirect(url_for("learner.home"))
+            return redirect(url_for("learner.home")), FORGET_THIS_BROWSER
     return render_template("learner/delete_account.html", form=form, is_admin=is_admin)
