@@ -74,6 +74,18 @@ def test_a_save_without_its_text_is_refused_and_the_answer_kept(client, db, setu
     assert _stored(db) == [(1, "Walking by the river")]
 
 
+def test_a_json_save_names_its_revision_as_a_number(client, db, setup):
+    """What autosave.js sends: JSON, revision 0 for a first save."""
+    _user, prompt = setup
+
+    response = _post(
+        client, prompt, json={f"p{prompt.id}-body": "Tea", f"p{prompt.id}-revision": 0}
+    )
+
+    assert response.status_code == 200
+    assert _stored(db) == [(1, "Tea")]
+
+
 def test_an_empty_text_that_is_sent_is_a_save(client, db, setup):
     """The learner cleared the box: that is a revision like any other."""
     _user, prompt = setup

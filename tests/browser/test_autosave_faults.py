@@ -51,18 +51,18 @@ class Lesson:
         prompt = db.scalar(select(Prompt).where(Prompt.id == prompt_id))
         self.url = f"/modules/{prompt.lesson.module.slug}/lessons/{prompt.lesson.slug}"
         self.label = prompt.text
-        self.key = f"lms-answer:{user.id}:{prompt_id}"
+        self.key = f"lms-answer:{user.public_id}:{prompt_id}"
         db.rollback()  # no transaction left open: on SQLite the test's session writes
         self.page = page
 
     @property
     def box(self):
-        return self.page.get_by_label(self.label)
+        return self.page.get_by_label(self.label, exact=True)
 
     @property
     def status(self):
-        # The live region of the form the answer box is in (the upload form has its own).
-        return self.page.locator("form", has=self.box).get_by_role("status")
+        # The first live region of the answer the box is in (its upload has its own).
+        return self.page.locator("[data-answer]", has=self.box).get_by_role("status").first
 
     def kept_on_device(self) -> str | None:
         copy = self.page.evaluate("key => window.localStorage.getItem(key)", self.key)
@@ -171,7 +171,7 @@ def test_a_full_disk_is_named_by_the_upload_script_not_blamed_on_the_connection(
             files=[{"name": "story.txt", "mimeType": "text/plain", "buffer": b"A line.\n" * 40_000}]
         )
         lesson.page.get_by_role("button", name="Upload").click()
-        upload_status = lesson.page.locator("form[data-upload]").get_by_role("status")
+        upload_status = lesson.page.locator("[data-upload]").get_by_role("status")
         expect(upload_status).to_contain_text("nothing was saved")
         expect(upload_status).not_to_contain_text("connection")
     finally:
