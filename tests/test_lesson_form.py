@@ -11,8 +11,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from lms import reflections
+from lms import learner_files, reflections
 from lms.db import database
+from lms.learner import lesson_form
 from lms.models import LearnerFile, LessonProgress, Prompt, Reflection, User
 from tests.factories import make_enrollment, make_module
 from tests.lesson_page import page_form
@@ -191,3 +192,26 @@ def test_the_page_does_not_promise_saving_by_itself_without_the_script(client, l
     page = client.get(url).get_data(as_text=True)
 
     assert "<span data-autosave-hint hidden>Your answers save themselves as you type." in page
+
+
+def test_an_account_deleted_while_the_page_is_sent_shows_its_text_and_stores_nothing(
+    app, client, db, lesson, monkeypatch
+):
+    user, _url, first, second, form = lesson
+    page = form()
+    real_begin_write = lesson_form.begin_write
+
+    def the_account_is_deleted_first(session):
+        other = database(app).new_session(write=True)
+        with other.begin():
+            learner_files.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
+        other.close()
+        real_begin_write(session)
+
+    monkeypatch.setattr(lesson_form, "begin_write", the_account_is_deleted_first)
+
+    response = page.send(client, f"p{first.id}-save", _typed(first, second))
+
+    assert response.status_code == 410
+    assert "Rivers and tea</textarea>" in response.get_data(as_text=True)
+    assert db.scalar(select(Reflection)) is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from sqlalchemy.orm import Session
 
 from lms import access, learner_files, progress, reflections
@@ -126,6 +126,8 @@ def post_answers(
             ]
             refused.append(box)
         except reflections.GoneError:
+            # The account was deleted while this was on its way: nobody is signed in.
+            logout_user()
             session.rollback()
             return signed_out.texts_page(
                 gettext("Not saved: this account or a question of this page no longer exists."),
