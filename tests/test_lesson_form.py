@@ -215,3 +215,18 @@ def test_an_account_deleted_while_the_page_is_sent_shows_its_text_and_stores_not
     assert response.status_code == 410
     assert "Rivers and tea</textarea>" in response.get_data(as_text=True)
     assert db.scalar(select(Reflection)) is None
+
+
+def test_a_box_out_of_date_and_a_box_in_conflict_both_stay_on_screen(app, client, db, lesson):
+    user, _url, first, second, form = lesson
+    page = form()
+    _another_device_saves(app, user, second, "Phone")
+    page.fields[f"p{first.id}-revision"] = "7"  # a revision this answer never had
+
+    response = page.send(client, f"p{first.id}-save", _typed(first, second))
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Rivers and tea</textarea>" in html
+    assert "A photo of the sea</textarea>" in html
+    assert _answers(db, user) == {second.id: ("Phone", "draft")}

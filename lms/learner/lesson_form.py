@@ -142,9 +142,13 @@ def post_answers(
     if conflicts or refused:
         files.commit(session, attached)
         files.say_attached(attached)
-        if conflicts:
+        if not refused:
             return _conflict_page(lesson, conflicts)
-        return _not_saved(lesson, refused, 400)
+        for box, _conflict in conflicts:  # shown too, so that no text leaves the screen
+            box.form.body.errors = [
+                gettext("Changed in another tab or on another device: save to see both texts.")
+            ]
+        return _not_saved(lesson, refused + [box for box, _conflict in conflicts], 400)
     target = _act(session, lesson, enrollment, answers, pressed, submitting, removing)
     files.commit(session, attached)
     files.say_attached(attached)

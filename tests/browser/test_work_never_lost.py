@@ -262,10 +262,12 @@ def test_an_answer_too_long_to_send_as_the_page_is_left_is_asked_about_then_rest
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My work")
     assert asked == ["beforeunload"]
-    assert revisions(db, lesson.user, lesson.prompt_id) == []
+    # As the page went, it was still tried without keepalive (a page hidden may come
+    # back), which may or may not have reached the server: either is fine.
     page.goto(lesson.url)
-    expect(lesson.status).to_have_text(RESTORED)
     assert lesson.box.input_value() == text
-    page.clock.run_for(100)
-    expect(lesson.status).to_have_text(SAVED)
-    assert revisions(db, lesson.user, lesson.prompt_id) == [(1, text)]
+    if RESTORED.match(lesson.status.inner_text()):
+        page.clock.run_for(100)  # restored text is sent at once
+        expect(lesson.status).to_have_text(SAVED)
+    _eventually(lambda: revisions(db, lesson.user, lesson.prompt_id) == [(1, text)], page)
+    assert lesson.kept_on_device() is None
