@@ -390,15 +390,16 @@ end
 
 def autosave_script(cookie: str, csrf: str, prompts: list[tuple[int, int]]) -> str:
     """A wrk script where each thread (one connection) autosaves its own prompt, as the page's
-    script does: form fields p<id>-body and p<id>-revision, the CSRF token in a header and a
-    field, Accept: application/json; each answer's revision is the base of the next save."""
+    script does: a JSON body with p<id>-body and p<id>-revision (the smaller encoding it
+    takes for such a text), the CSRF token in a header and the body, Accept:
+    application/json; each answer's revision is the base of the next save."""
     table = ", ".join(f"{{{pid}, {rev}}}" for pid, rev in prompts)
     return (
         f"""
 local prompts = {{{table}}}
 local cookie = {_lua_string(cookie)}
 local csrf = {_lua_string(csrf)}
-local text = "Autosaved+while+typing%3A+I+would+start+by+listening+to+who+repeats+the+rumours+"
+local text = "Autosaved while typing: I would start by listening to who repeats the rumours "
 local assigned = 0
 function setup(thread)
   assigned = assigned + 1
@@ -413,13 +414,13 @@ function init(args)
   headers["Cookie"] = cookie
   headers["X-CSRFToken"] = csrf
   headers["Accept"] = "application/json"
-  headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
+  headers["Content-Type"] = "application/json"
 end
 function request()
   counter = counter + 1
   local p = "p" .. prompt_id
-  local body = "csrf_token=" .. csrf .. "&" .. p .. "-body=" .. text .. salt .. "+" .. counter
-    .. "&" .. p .. "-revision=" .. revision
+  local body = '{{"csrf_token":"' .. csrf .. '","' .. p .. '-body":"' .. text .. salt .. " "
+    .. counter .. '","' .. p .. '-revision":' .. revision .. "}}"
   return wrk.format("POST", "/prompts/" .. prompt_id .. "/answer", headers, body)
 end
 function response(status, headers, body)

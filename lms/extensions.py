@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale, lazy_gettext
-from flask_login import LoginManager
+from flask import Flask, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask_login import LoginManager, login_url
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import bindparam, select
 
 from lms import template_gettext
-from lms.db import get_session
+from lms.db import SAFE_METHODS, get_session
+from lms.errors import wants_json
 from lms.models import User
+from lms.security import page_of_this_form
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -40,6 +42,22 @@ def load_user(session_token: str) -> User | None:
     if user is None or not user.is_active:
         return None
     return user
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """Not signed in (or no longer): 401 for the page's scripts, else the sign-in page.
+
+    A script gets JSON it can turn into words, not a redirect it would follow to a page.
+    Sign-in comes back to a page: for a POST, the page its form was on, since signing
+    in cannot send the form again (it would land on 405 Method Not Allowed).
+    """
+    if wants_json():
+        message = gettext("You are signed out, so this was not saved. Sign in, then try again.")
+        return jsonify(error=message, sign_in=url_for("accounts.login")), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    back = request.url if request.method in SAFE_METHODS else page_of_this_form()
+    return redirect(login_url(login_manager.login_view, next_url=back))
 
 
 def select_locale() -> str | None:

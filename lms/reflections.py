@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import EllipsisType
 
 from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,6 +52,14 @@ class ConflictError(Exception):
 
 class EmptyAnswerError(ValueError):
     """An empty answer cannot be submitted."""
+
+
+class UnknownRevisionError(ValueError):
+    """The save names a revision the answer never had (a page that is not the server's)."""
+
+
+class GoneError(LookupError):
+    """The learner or the answer was deleted while the save was on its way: nothing is stored."""
 
 
 @dataclass
@@ -194,6 +202,11 @@ def _save(
         if created is not None:
             return created
         reflection = find_reflection(session, user, prompt)
+        if reflection is None:
+            # Not created by another request either: the account was deleted meanwhile.
+            raise GoneError(prompt.key)
+    if based_on > reflection.revision_count:
+        raise UnknownRevisionError(f"revision {based_on} of {reflection.revision_count}")
     if body == reflection.current_body:
         # The same text cannot lose anything, whatever it was based on; and there is
         # nothing new to record unless it is a draft being submitted.
@@ -222,7 +235,10 @@ def _save(
         | {"reflection_id": reflection.id, "based_on": based_on},
     )
     if result.rowcount != 1:
-        session.refresh(reflection)
+        try:
+            session.refresh(reflection)
+        except InvalidRequestError:
+            raise GoneError(prompt.key) from None  # erased with its account meanwhile
         raise ConflictError(reflection, body, based_on)
     for name, value in values.items():
         set_committed_value(reflection, name, value)
@@ -240,6 +256,8 @@ def _create(
     now,
 ) -> Reflection | None:
     """The first revision of a new reflection, or None if another request created it first."""
+    if based_on != 0:
+        raise UnknownRevisionError(f"revision {based_on} of an answer not written yet")
     if not body and not submitted:
         # Nothing typed yet: an empty reflection, no revision.
         return ensure_reflection(session, user, prompt, None)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from flask import Flask, Response, session
+from flask import Flask, Response, current_app, request, session
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -35,6 +37,13 @@ SECURITY_HEADERS = {
 }
 
 
+# Sent when a person signs out or deletes their account: the browser forgets what the
+# site stored in it (local storage holds copies of answers not saved yet, keyed by
+# account) and the pages it cached (Back would show their words to the next person).
+# Not "cookies": the session ends by itself, and the message saying so rides in it.
+FORGET_THIS_BROWSER = {"Clear-Site-Data": '"cache", "storage"'}
+
+
 def _readings(target: str) -> list[str]:
     """The target and each decoding of it that a proxy or a browser might make."""
     readings = [target]
@@ -61,6 +70,39 @@ def is_local_path(target: str | None) -> bool:
 def safe_next(target: str | None, default: str) -> str:
     """The target if it is a local path, otherwise the default."""
     return target if target is not None and is_local_path(target) else default
+
+
+def is_page(target: str | None) -> bool:
+    """True for a local path that a GET opens: a page, never the URL of an action (a POST)."""
+    if target is None or not is_local_path(target):
+        return False
+    path = unquote(urlsplit(target).path)
+    root = request.script_root
+    if root:
+        if not path.startswith(root + "/"):
+            return False
+        path = path[len(root) :]
+    try:
+        current_app.create_url_adapter(request).match(path, method="GET")
+    except RequestRedirect:
+        return True  # the same page with a trailing slash
+    except HTTPException:
+        return False
+    return True
+
+
+def sign_in_target(target: str | None, default: str) -> str:
+    """Where sign-in goes: the target if it is a page of this site, otherwise the default."""
+    return target if is_page(target) else default
+
+
+def page_of_this_form() -> str | None:
+    """The page a POST was sent from (its Referer on this site), if that is a page."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    target = urlunsplit(("", "", parts.path, parts.query, ""))
+    return target if is_page(target) else None
 
 
 def init_app(app: Flask) -> None:

@@ -306,6 +306,7 @@ FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
     "accounts.reset_request": lambda w: {"email": w.ids["learner_email"]},
     "accounts.reset_password": lambda w: _NEW_PASSWORD,
     "learner.save_answer": _answer,
+    "learner.save_lesson": lambda w: {**_answer(w), f"p{w.ids['prompt_id']}-save": "y"},
     "learner.upload_files": _upload,
     "learner.join_cohort": lambda w: {"code": w.ids["join_code"]},
     "learner.reply": lambda w: {"body": "Thank you for sharing"},

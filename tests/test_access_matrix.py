@@ -9,7 +9,8 @@ A's object, so learner B and facilitator B ask for someone else's things.
 The answers:
 
 - 200 or 302: the page, or the action done (its redirect).
-- LOGIN: a redirect to the sign-in page, which comes back here afterwards.
+- LOGIN: a redirect to the sign-in page, which comes back here afterwards (after a
+  POST, to the page its form was on, never to the action's own URL).
 - 404: not yours, or not for your role. The facilitator and admin areas answer 404 to
   those without the role, and other people's objects answer 404, never 403, so an id
   tells nothing about what exists.
@@ -17,6 +18,8 @@ The answers:
   once she gets there; and an invitation opened by an account of another address,
   which is told the address to sign in with (its link, a random token, is already in
   their hands: the answer tells them nothing they could not read in the mail).
+- 401: answers sent by a page whose session has ended: their text comes back, with the
+  sign-in fields that save it into the page's own account.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from tests.access_world import ACTORS, World, build_world, form, signed_in
 from tests.conftest import Auth
 
 LOGIN = "login"
+FORM_PAGE = "/my-work"  # where every POST of the matrix says it was sent from (its Referer)
 
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
@@ -83,13 +87,14 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.enroll", "POST"):                    (LOGIN, 302,   302,   302,   302,   302),
     ("learner.resume", "GET"):                     (LOGIN, 302,   302,   302,   302,   302),
     ("learner.lesson", "GET"):                     (LOGIN, 200,   403,   302,   302,   302),
+    ("learner.save_lesson", "POST"):               (401,   302,   403,   302,   302,   302),
     ("learner.complete", "POST"):                  (LOGIN, 302,   403,   302,   302,   302),
     ("learner.certificate", "GET"):                (LOGIN, 200,   404,   404,   404,   404),
     ("learner.download_module", "GET"):            (LOGIN, 200,   200,   302,   302,   302),
     ("learner.attachment", "GET"):                 (LOGIN, 200,   404,   404,   404,   404),
     ("media.media_file", "GET"):                   (LOGIN, 200,   200,   200,   200,   200),
     # Learner A's answer to lesson 2's prompt, and her files.
-    ("learner.save_answer", "POST"):               (LOGIN, 302,   404,   404,   404,   404),
+    ("learner.save_answer", "POST"):               (401,   302,   404,   404,   404,   404),
     ("learner.answer_revisions", "GET"):           (LOGIN, 200,   404,   404,   404,   404),
     ("learner.upload_files", "POST"):              (LOGIN, 302,   404,   404,   404,   404),
     ("learner.learner_file", "GET"):               (LOGIN, 200,   404,   200,   404,   200),
@@ -248,19 +253,25 @@ def send(app: Flask, db: Session, world: World, actor: str, method: str, url: st
     kwargs = {}
     if method == "POST":
         kwargs["data"] = {**(data or {}), "csrf_token": world.csrf_token}
+        kwargs["headers"] = {"Referer": f"http://localhost{FORM_PAGE}"}
         if any(isinstance(value, tuple) for value in kwargs["data"].values()):
             kwargs["content_type"] = "multipart/form-data"
     with client.open(url, method=method, **kwargs) as response:
         response.get_data()  # a streamed body (the progress CSV) runs its query now
         location = response.headers.get("Location", "")
         status = response.status_code
-    return outcome(status, location, url), location
+    return outcome(status, location, url, method), location
 
 
-def outcome(status: int, location: str, url: str) -> int | str:
-    """LOGIN for a redirect to sign in that comes back to the URL; else the status."""
+def outcome(status: int, location: str, url: str, method: str = "GET") -> int | str:
+    """LOGIN for a redirect to sign in that comes back to the URL; else the status.
+
+    A POST comes back to the page its form was on (its Referer), never to its own URL,
+    which sign-in could only open with a GET.
+    """
     target = urlsplit(location)
-    if status == 302 and target.path == "/login" and parse_qs(target.query).get("next") == [url]:
+    back = [url] if method == "GET" else [FORM_PAGE]
+    if status == 302 and target.path == "/login" and parse_qs(target.query).get("next") == back:
         return LOGIN
     return status
 

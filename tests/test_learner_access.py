@@ -16,6 +16,8 @@ JOURNEY_MODULES = {
     "lms.learner.views",
     "lms.learner.answers",
     "lms.learner.downloads",
+    "lms.learner.files",
+    "lms.learner.lesson_form",
     "lms.learner.work",
 }
 COVERED = {
@@ -23,6 +25,7 @@ COVERED = {
     "learner.enroll",
     "learner.resume",
     "learner.lesson",
+    "learner.save_lesson",
     "learner.complete",
     "learner.certificate",
     "learner.download_module",
@@ -117,6 +120,8 @@ def test_ben_sees_nothing_of_aminas_by_any_id(client, db, amina_and_ben):
         assert response.status_code == 302, path
         assert response.headers["Location"].endswith("/modules/wellness")
     assert auth.post("/modules/wellness/lessons/lesson-1/complete").status_code == 302
+    lesson_form = {f"p{p}-body": "Ben's", f"p{p}-revision": "1", f"p{p}-save": "y"}
+    assert auth.post("/modules/wellness/lessons/lesson-1", lesson_form).status_code == 302
     # The module page shows Ben's own (empty) progress, not Amina's.
     page = client.get("/modules/wellness").get_data(as_text=True)
     assert "Complete<" not in page
@@ -139,6 +144,8 @@ def test_enrolled_ben_still_only_reaches_his_own_answer(client, db, amina_and_be
     )
     assert response.status_code == 302
     assert client.get(f"/files/{learner_file.public_id}").status_code == 404
+    removing = {"remove": learner_file.public_id}
+    assert auth.post("/modules/wellness/lessons/lesson-1", removing).status_code == 404
     # Ben has opened lesson 1, so its attachment is his to download now.
     with client.get(f"/attachments/{attachment.id}") as response:
         assert response.status_code == 200

@@ -115,3 +115,43 @@ def test_a_page_that_needs_sign_in_comes_back_after_it(client, make_user):
 )
 def test_is_local_path(target, local):
     assert is_local_path(target) is local
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/prompts/1/answer", "/logout", "/modules/a/lessons/b/complete", "/no/such/page"],
+)
+def test_sign_in_never_goes_to_a_url_that_is_not_a_page(client, make_user, target):
+    """Signing in cannot send a form again: an action's URL would answer 405."""
+    response = _sign_in_at(client, f"/login?next={target}", make_user().email)
+
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+
+
+def test_a_post_that_needs_sign_in_comes_back_to_the_page_of_its_form(client, make_user):
+    lesson = "/modules/wellness/lessons/lesson-1"
+    token = csrf_token(client, "/login")
+
+    response = client.post(
+        f"{lesson}/complete",
+        data={"csrf_token": token},
+        headers={"Referer": f"http://localhost{lesson}"},
+    )
+
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert urlsplit(login_url).path == "/login"
+    assert parse_qs(urlsplit(login_url).query)["next"] == [lesson]
+
+
+@pytest.mark.parametrize(
+    "referer", [None, "https://evil.example/modules/x", "http://localhost/prompts/1/answer"]
+)
+def test_a_post_from_nowhere_known_signs_in_to_home(client, make_user, referer):
+    headers = {"Referer": referer} if referer else {}
+    token = csrf_token(client, "/login")
+
+    response = client.post("/logout", data={"csrf_token": token}, headers=headers)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"

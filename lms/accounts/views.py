@@ -31,7 +31,7 @@ from lms.db import get_session, now_utc
 from lms.links import public_url
 from lms.models import User
 from lms.request_limits import minutes, use_of
-from lms.security import safe_next
+from lms.security import FORGET_THIS_BROWSER, sign_in_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -44,17 +44,22 @@ def _has_remember_cookie() -> bool:
     return current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
 
 
-def _too_many_attempts(form, template: str, wait: int):
-    """The 429 answer while sign-in is blocked for an account or address."""
-    message = ngettext(
+def too_many_attempts(wait: int) -> str:
+    """What to say while sign-in is blocked for an account or address for ``wait`` seconds."""
+    return ngettext(
         "Too many attempts. For your safety, please wait %(num)d minute, or reset your password.",
         "Too many attempts. For your safety, please wait %(num)d minutes, or reset your password.",
         minutes(wait),
     )
+
+
+def _too_many_attempts(form, template: str, wait: int):
+    """The 429 answer while sign-in is blocked for an account or address."""
+    message = too_many_attempts(wait)
     return render_template(template, form=form, error=message), 429, {"Retry-After": str(wait)}
 
 
-def _start_session(user: User, remember: bool = False) -> None:
+def start_session(user: User, remember: bool = False) -> None:
     """Sign in with a fresh session: nothing from before sign-in carries over."""
     session.clear()
     login_user(user, remember=remember)
@@ -88,7 +93,7 @@ def register():
                 gettext("This email has an account. Sign in, or reset your password.")
             )
         else:
-            _start_session(user)
+            start_session(user)
             db.commit()
             flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.display_name))
             return redirect(_home())
@@ -97,7 +102,8 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.args.get("next"), _home())
+    # Never the URL of an action: signing in cannot redo a POST (a 405 would greet them).
+    target = sign_in_target(request.args.get("next"), _home())
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -109,7 +115,7 @@ def login():
         if attempt.retry_after:
             return _too_many_attempts(form, "accounts/login.html", attempt.retry_after)
         if attempt.user is not None:
-            _start_session(attempt.user, remember=form.remember.data)
+            start_session(attempt.user, remember=form.remember.data)
             db.commit()
             return redirect(target)
         db.commit()  # the failure is counted
@@ -134,7 +140,7 @@ def logout():
     session.clear()
     logout_user()
     flash(gettext("You are signed out on every device."))
-    return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.login")), FORGET_THIS_BROWSER
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -156,7 +162,7 @@ def change_password():
         else:
             credentials.set_password(db, user, form.password.data)
             # This device stays signed in, and stays remembered if it was.
-            _start_session(user, remember=_has_remember_cookie())
+            start_session(user, remember=_has_remember_cookie())
             db.commit()
             flash(gettext("Your password is changed. Other devices are signed out."))
             return redirect(_home())
@@ -220,7 +226,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         credentials.set_password(db, user, form.password.data)
         throttle.clear(db, [throttle.account_key(user.email)])
-        _start_session(user)
+        start_session(user)
         db.commit()
         flash(gettext("Your new password is set and you are signed in."))
         return redirect(_home())

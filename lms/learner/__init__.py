@@ -1,6 +1,14 @@
 """The learner's pages: home, catalog, lessons, reflections, my work."""
 
-from lms.learner import answers, cohorts, downloads, invitations, work  # noqa: F401  (they register pages)
+from lms.learner import (  # noqa: F401  (they register pages)
+    answers,
+    cohorts,
+    downloads,
+    files,
+    invitations,
+    lesson_form,
+    work,
+)
 from lms.learner.views import bp
 
 __all__ = ["bp"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import BooleanField, IntegerField, PasswordField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, StopValidation
 from wtforms.widgets import HiddenInput
 
 from lms import filetypes
@@ -27,6 +27,21 @@ class CompleteForm(BaseForm):
     submit = SubmitField(_l("Mark complete"))
 
 
+def sent_as_text(_form, field) -> None:
+    """Refuse a post that carries no text for the box: saving it as "" would empty the answer.
+
+    An empty string that is sent is the learner clearing the box, and saves.
+    """
+    if not field.raw_data or not isinstance(field.raw_data[0], str):
+        raise StopValidation(_l("The text of this answer did not arrive."))
+
+
+def sent(_form, field) -> None:
+    """Refuse a field that did not come with the post (or came empty, or as JSON null)."""
+    if not field.raw_data or field.raw_data[0] in ("", None):
+        raise StopValidation(_l("This field is required."))
+
+
 class AnswerForm(BaseForm):
     """A learner's answer to one prompt; several on a page, told apart by their prefix.
 
@@ -40,11 +55,12 @@ class AnswerForm(BaseForm):
         csrf = False
 
     body = TextAreaField(
-        validators=[Length(max=MAX_ANSWER_CHARS)],
+        validators=[sent_as_text, Length(max=MAX_ANSWER_CHARS)],
         render_kw={"rows": 8, "spellcheck": "true"},
     )
-    # The revision the page showed: a save based on an older one is a conflict.
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
+    # The revision the page showed: a save based on an older one is a conflict. Sent as
+    # text by a form, as a number in JSON (where InputRequired would refuse 0).
+    revision = IntegerField(widget=HiddenInput(), validators=[sent, NumberRange(min=0)])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit answer"))
     combine = SubmitField(_l("Keep both texts, one after the other"))

@@ -34,7 +34,6 @@ from lms.learner.forms import (
     ACCEPTED_EXTENSIONS,
     CompleteForm,
     EnrollForm,
-    UploadForm,
 )
 from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
@@ -221,9 +220,7 @@ def lesson(slug: str, lesson_slug: str):
     try:
         entry = progress.ensure_unlocked(outline, lesson)
     except progress.LessonLockedError as locked:
-        return render_template(
-            "learner/locked.html", module=module, lesson=lesson, blocking=locked.blocking
-        ), 403
+        return locked_page(lesson, locked.blocking)
     answers = reflections.answers_for_lesson(session, current_user, lesson)
     if not progress.visit_is_recorded(entry, enrollment, now_utc()):
         begin_write(session)
@@ -232,11 +229,6 @@ def lesson(slug: str, lesson_slug: str):
         outline = outline.with_opened(lesson.id)
         entry = outline.entries[outline.index(lesson.id)]
     before, after = outline.neighbours(lesson.id)
-    uploads = {
-        a.prompt.id: UploadForm.for_prompt(a.prompt, formdata=None)
-        for a in answers
-        if a.prompt.accepts_files
-    }
     missing = [a.prompt for a in answers if a.prompt.required and not a.submitted]
     return render_template(
         "learner/lesson.html",
@@ -250,7 +242,6 @@ def lesson(slug: str, lesson_slug: str):
         after=after,
         answers=answers,
         max_chars=reflections.MAX_ANSWER_CHARS,
-        uploads=uploads,
         missing=missing,
         max_upload_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
         accept=ACCEPTED_EXTENSIONS,
@@ -268,11 +259,20 @@ def complete(slug: str, lesson_slug: str):
     if not CompleteForm().validate_on_submit():
         return redirect(lesson_url(lesson.module, lesson.slug))
     try:
-        finished = progress.complete_lesson(session, current_user, lesson, enrollment)
+        target = complete_and_say(session, lesson, enrollment)
     except progress.NotOpenedError:
-        return render_template(
-            "learner/locked.html", module=lesson.module, lesson=lesson, blocking=None
-        ), 403
+        return locked_page(lesson, None)
+    session.commit()
+    return redirect(target)
+
+
+def complete_and_say(session, lesson, enrollment) -> str:
+    """Mark the lesson complete, or say which answers it still needs; the page to go to.
+
+    Raises progress.NotOpenedError when the learner never opened the lesson.
+    """
+    try:
+        finished = progress.complete_lesson(session, current_user, lesson, enrollment)
     except progress.MissingAnswersError as missing:
         names = "; ".join(f"“{preview(p.text)}”" for p in missing.prompts)
         flash(
@@ -284,13 +284,19 @@ def complete(slug: str, lesson_slug: str):
             ),
             "error",
         )
-        return redirect(lesson_url(lesson.module, lesson.slug, _anchor="reflect"))
-    session.commit()
+        return lesson_url(lesson.module, lesson.slug, _anchor="reflect")
     if finished:
         flash(gettext("You completed the whole module. Well done!"))
-        return redirect(url_for("learner.module", slug=lesson.module.slug))
+        return url_for("learner.module", slug=lesson.module.slug)
     flash(gettext("Lesson complete."))
-    return redirect(lesson_url(lesson.module, lesson.slug))
+    return lesson_url(lesson.module, lesson.slug)
+
+
+def locked_page(lesson, blocking):
+    """The 403 page of a lesson the learner cannot open yet (blocking: the one to finish)."""
+    return render_template(
+        "learner/locked.html", module=lesson.module, lesson=lesson, blocking=blocking
+    ), 403
 
 
 @bp.get("/modules/<slug>/certificate")

@@ -16,6 +16,7 @@ from lms.learner.forms import DeleteAccountForm, DeleteFileForm
 from lms.learner.views import bp, data_dir
 from lms.models import Role
 from lms.request_limits import minutes, use_of
+from lms.security import FORGET_THIS_BROWSER
 
 
 @bp.get("/my-work")
@@ -92,5 +93,5 @@ def delete_account():
             logout_user()
             session.clear()
             flash(gettext("Your account and everything in it are deleted. Take care."))
-            return redirect(url_for("learner.home"))
+            return redirect(url_for("learner.home")), FORGET_THIS_BROWSER
     return render_template("learner/delete_account.html", form=form, is_admin=is_admin)

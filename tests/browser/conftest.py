@@ -71,3 +71,27 @@ def page(context):
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     assert errors == [], f"script errors in the page: {errors}"
+
+
+# axe-core ships inside the axe-playwright-python package, so nothing is fetched.
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def assert_accessible(axe):
+    """Run axe-core on the page; fail on any serious or critical violation."""
+
+    def check(page) -> None:
+        results = axe.run(page)
+        serious = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], f"{page.url}: {serious}"
+
+    return check

@@ -9,10 +9,8 @@ Autosave timers run on Playwright's paused clock; requests go over the real netw
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,15 +19,13 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms import learner_files
-from lms.models import LearnerFile, Prompt
-from tests.conftest import PASSWORD
-from tests.faults import LOCK_TIMEOUT_MS, learners_on_a_prompt, locked, mount_tmpfs, revisions
+from lms.models import LearnerFile
+from tests.browser.lesson import SAVED, Lesson, signed_in_on_a_lesson
+from tests.faults import LOCK_TIMEOUT_MS, locked, mount_tmpfs, revisions
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-AUTOSAVE_MS = 3500  # a little more than autosave.js waits after the last keystroke
 RETRY_MS = 10_500  # a little more than it waits after a failure without Retry-After
-SAVED = re.compile(r"^Saved \d")
 OFFLINE = (
     "Not saved: no connection. Your text is kept on this device and will be saved when "
     "the connection is back."
@@ -44,57 +40,10 @@ def environ(environ: dict[str, str]) -> dict[str, str]:
     return {**environ, "LMS_DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS)}
 
 
-class Lesson:
-    """The learner's lesson page with its one answer box and that box's status."""
-
-    def __init__(self, page, db, prompt_id: int, user) -> None:
-        prompt = db.scalar(select(Prompt).where(Prompt.id == prompt_id))
-        self.url = f"/modules/{prompt.lesson.module.slug}/lessons/{prompt.lesson.slug}"
-        self.label = prompt.text
-        self.key = f"lms-answer:{user.id}:{prompt_id}"
-        db.rollback()  # no transaction left open: on SQLite the test's session writes
-        self.page = page
-
-    @property
-    def box(self):
-        return self.page.get_by_label(self.label)
-
-    @property
-    def status(self):
-        # The live region of the form the answer box is in (the upload form has its own).
-        return self.page.locator("form", has=self.box).get_by_role("status")
-
-    def kept_on_device(self) -> str | None:
-        copy = self.page.evaluate("key => window.localStorage.getItem(key)", self.key)
-        return json.loads(copy)["body"] if copy else None
-
-    def autosave(self) -> None:
-        self.page.clock.run_for(AUTOSAVE_MS)
-
-    def write_and_save(self, text: str) -> None:
-        """Type a first answer and let autosave store it, as every test here starts."""
-        self.box.fill(text)
-        self.autosave()
-        expect(self.status).to_have_text(SAVED)
-
-
 @pytest.fixture
 def lesson(page, app, db) -> Lesson:
-    """A learner signed in, on a lesson with a prompt, with the page's clock installed."""
-    prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
-    # Paused: timers fire only when the test moves the clock, so each state can be seen.
-    now = datetime.now(UTC)
-    page.clock.install(time=now)
-    page.clock.pause_at(now + timedelta(seconds=1))
-    page.goto("/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    lesson = Lesson(page, db, prompt_id, user)
-    lesson.user, lesson.prompt_id = user, prompt_id
-    page.goto(lesson.url)
-    return lesson
+    """A learner signed in, on a lesson with a prompt, with the page's clock paused."""
+    return signed_in_on_a_lesson(page, app, db)
 
 
 def test_the_server_stops_while_the_learner_types_and_nothing_is_lost(lesson, live_server, db):
@@ -171,7 +120,7 @@ def test_a_full_disk_is_named_by_the_upload_script_not_blamed_on_the_connection(
             files=[{"name": "story.txt", "mimeType": "text/plain", "buffer": b"A line.\n" * 40_000}]
         )
         lesson.page.get_by_role("button", name="Upload").click()
-        upload_status = lesson.page.locator("form[data-upload]").get_by_role("status")
+        upload_status = lesson.page.locator("[data-upload]").get_by_role("status")
         expect(upload_status).to_contain_text("nothing was saved")
         expect(upload_status).not_to_contain_text("connection")
     finally:

@@ -1,9 +1,9 @@
 """A new learner works through modules on a phone-sized page, as a person would.
 
 Module rows come from tests/factories.py, with real attachment files in the data dir.
-Every learner page visited is checked with axe-core (shipped inside the
-axe-playwright-python package, so nothing is fetched): no serious or critical
-violation. Autosave timers run on Playwright's clock, so no test waits for them.
+Every learner page visited is checked with axe-core (conftest's assert_accessible):
+no serious or critical violation. Autosave timers run on Playwright's clock, so no test
+waits for them.
 """
 
 from __future__ import annotations
@@ -20,29 +20,6 @@ from tests.conftest import PASSWORD
 from tests.factories import make_module
 
 AUTOSAVE_MS = 3500  # a little more than autosave.js waits after the last keystroke
-
-
-@pytest.fixture(scope="session")
-def axe():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
-@pytest.fixture
-def assert_accessible(axe):
-    """Run axe-core on the page; fail on any serious or critical violation."""
-
-    def check(page) -> None:
-        results = axe.run(page)
-        serious = [
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], f"{page.url}: {serious}"
-
-    return check
 
 
 @pytest.fixture

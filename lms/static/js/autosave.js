@@ -1,56 +1,53 @@
 /* Answers that are never lost: autosave while typing, save on leaving, a copy on this device.
 
-   Each form with data-autosave holds one answer: a textarea and a hidden input
-   "...-revision" with the revision its text is based on. While the learner types,
-   the text is kept in localStorage and sent a few seconds after the last change,
-   one request at a time, with the CSRF token in an X-CSRFToken header. The server
-   answers with the new revision, or 409 when another tab or device saved a newer
-   one: the form is then sent the ordinary way and the server's conflict page shows
-   both texts. Unsaved text goes out with fetch keepalive (or sendBeacon) when the
-   page is hidden or left. The copy on this device is dropped once the server has it.
-   When the server cannot be reached or answers with an error, the status line (a live
-   region) says the text is not saved and is kept here; it is sent again after the
-   server's Retry-After (a database busy for a moment) or after ten seconds.
-   Without this script the same form works with its Save button.
+   The lesson page is one form (data-autosave-page); each answer in it (data-answer)
+   holds a textarea, a hidden "...-revision" with the revision its text is based on, and
+   the URL it saves to. While the learner types, the text is kept on this device
+   (device-copies.js) and sent a few seconds after the last change, one request at a
+   time, as JSON or multipart, whichever is smaller, with the CSRF token in a header.
+   The server answers with the new revision, or:
+   - 409 when another tab or device saved a newer text: the page's form is sent, and
+     the server's conflict page shows both texts side by side;
+   - 401 when the session has ended: the learner is told, with a sign-in link; the copy
+     here is put back and saved after signing in as the same account;
+   - another 4xx when it cannot take this text (said in its words): it is not sent again
+     until the learner changes it, and later edits are saved as usual;
+   - 5xx, or no answer at all: the text is kept here, and sent again after the server's
+     Retry-After or after ten seconds.
+   U+0000, which no database stores as text, is taken out of the box (said once).
+   Unsaved text goes out with fetch keepalive when the page is hidden or left. Browsers
+   take at most 64 KB of such bodies in flight, so the encoded size is measured; text
+   that does not fit makes the browser ask before the page is left, stays on this
+   device, and is put back and saved on the next visit. The copy here is dropped once
+   the server has the text. Without this script any button of the form saves it all.
 */
 (function () {
   "use strict";
+
+  var copies = window.lmsCopies;
+  var page = document.querySelector("form[data-autosave-page]");
+  if (!copies || !page) {
+    return;
+  }
 
   var DELAY_MS = 3000; // after the last keystroke
   var MAX_WAIT_MS = 15000; // while typing on and on, save at least this often
   var RETRY_MS = 10000; // after a failure (sooner when the server says when, in Retry-After)
   var SLOW_MS = 1000; // say "Saving…" only when it takes this long
-  var KEEPALIVE_MAX_CHARS = 60000; // browsers cap keepalive bodies at 64 KB
+  var KEEPALIVE_BYTES = 65536; // what browsers let keepalive requests carry at once
   var KEEPALIVE = typeof window.Request === "function" && "keepalive" in window.Request.prototype;
+  var NUL = /\u0000/g;
+  var keepaliveInFlight = 0; // bytes of keepalive bodies not answered yet
+  var signedOut = false; // the session ended: nothing is sent until the learner signs in
+  var sending = false; // the page's form itself carries the texts now
+
+  function message(name) {
+    return page.getAttribute("data-msg-" + name) || "";
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
-  }
-
-  function load(key) {
-    try {
-      var raw = window.localStorage.getItem(key);
-      return raw ? JSON.parse(raw) : null;
-    } catch (error) {
-      return null;
-    }
-  }
-
-  function store(key, value) {
-    try {
-      window.localStorage.setItem(key, JSON.stringify(value));
-    } catch (error) {
-      /* Private mode or a full disk: the server's copy is all there is. */
-    }
-  }
-
-  function forget(key) {
-    try {
-      window.localStorage.removeItem(key);
-    } catch (error) {
-      /* nothing to forget */
-    }
   }
 
   function contains(haystack, needle) {
@@ -58,52 +55,116 @@
     return trimmed === "" || haystack.indexOf(trimmed) !== -1;
   }
 
-  function Answer(form) {
-    this.form = form;
-    this.textarea = form.querySelector("textarea");
-    this.revision = form.querySelector('input[name$="-revision"]');
-    this.status = form.querySelector("[data-save-status]");
-    this.key = "lms-answer:" + form.getAttribute("data-key");
+  function fits(bytes) {
+    return bytes <= KEEPALIVE_BYTES - keepaliveInFlight;
+  }
+
+  // The body of a save, as it goes over the wire, in the smaller encoding the endpoint
+  // takes: JSON escapes line breaks and quotes, multipart adds a few lines per field;
+  // both send other characters as UTF-8 (form-urlencoding takes 6 bytes for a Cyrillic
+  // letter). A beacon cannot send JSON (a type browsers refuse for it): multipart only.
+  function encode(fields, multipartOnly) {
+    var json = JSON.stringify(fields);
+    var jsonBytes = new Blob([json]).size;
+    var boundary = "lms-" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    var parts = [];
+    var clash = false;
+    Object.keys(fields).forEach(function (name) {
+      var value = String(fields[name]);
+      clash = clash || value.indexOf(boundary) !== -1;
+      parts.push(
+        "--" + boundary + '\r\nContent-Disposition: form-data; name="' + name + '"\r\n\r\n',
+        value,
+        "\r\n"
+      );
+    });
+    parts.push("--" + boundary + "--\r\n");
+    var multipart = new Blob(parts, { type: "multipart/form-data; boundary=" + boundary });
+    if (!clash && (multipartOnly || multipart.size < jsonBytes)) {
+      return { body: multipart, type: null, bytes: multipart.size };
+    }
+    return { body: json, type: "application/json", bytes: jsonBytes };
+  }
+
+  function Answer(box) {
+    this.box = box;
+    this.textarea = box.querySelector('textarea[name$="-body"]');
+    this.revision = box.querySelector('input[name$="-revision"]');
+    this.status = box.querySelector("[data-save-status]");
+    this.url = box.getAttribute("data-save-url");
+    this.key = copies.key(box.getAttribute("data-key"));
     this.saved = this.textarea.value; // the text the server has
-    this.inflight = null; // the text being sent
+    this.refused = null; // a text the server would not take: not sent again as it is
+    this.inflight = null; // the promise of the save in flight
+    this.inflightBody = null;
     this.timer = null;
     this.since = 0; // when the oldest unsaved change was typed
-    this.stopped = false; // a conflict, or the form itself is being sent
-    this.again = false; // hidden during a save: save again once it is done
-    this.pendingSend = false; // the learner pressed Save or Submit during a save
-    this.pendingSubmitter = null;
+    this.stopped = false; // a conflict, or the page's form is being sent
+    this.again = null; // asked to save during a save: the mode to save with once it is done
+    this.notice = null; // said once more with the next "Saved"
+    this.toldNul = false;
   }
 
   Answer.prototype.say = function (text) {
-    if (this.status.textContent !== text) {
+    if (this.status.textContent !== text || this.status.children.length) {
       this.status.textContent = text;
     }
   };
 
-  Answer.prototype.message = function (name) {
-    return this.form.getAttribute("data-msg-" + name) || "";
+  Answer.prototype.saySignedOut = function () {
+    this.status.textContent = message("signed-out") + " ";
+    var link = document.createElement("a");
+    link.href = page.getAttribute("data-sign-in");
+    link.textContent = message("sign-in");
+    this.status.appendChild(link);
+  };
+
+  // Text typed that the server does not have, and that is worth sending.
+  Answer.prototype.unsent = function () {
+    var body = this.textarea.value;
+    return body !== this.saved && body !== this.refused;
   };
 
   Answer.prototype.keep = function (extra) {
-    var copy = { body: this.textarea.value, base: Number(this.revision.value), at: Date.now() };
-    if (extra) {
-      for (var name in extra) {
-        copy[name] = extra[name];
-      }
+    var copy = {
+      body: this.textarea.value,
+      base: Number(this.revision.value),
+      url: this.url,
+      at: Date.now(),
+    };
+    for (var name in extra || {}) {
+      copy[name] = extra[name];
     }
-    store(this.key, copy);
+    copies.store(this.key, copy);
   };
 
-  Answer.prototype.payload = function (body, base) {
-    var data = new URLSearchParams(new FormData(this.form));
-    data.set(this.textarea.name, body);
-    data.set(this.revision.name, String(base));
-    return data;
+  Answer.prototype.fields = function (body, base) {
+    var fields = { csrf_token: csrfToken() };
+    fields[this.textarea.name] = body;
+    fields[this.revision.name] = base;
+    return fields;
+  };
+
+  // U+0000 cannot be stored as text: take it out where the learner typed or pasted it.
+  Answer.prototype.clean = function () {
+    var value = this.textarea.value;
+    if (value.indexOf("\u0000") === -1) {
+      return;
+    }
+    var start = value.slice(0, this.textarea.selectionStart).replace(NUL, "").length;
+    var end = value.slice(0, this.textarea.selectionEnd).replace(NUL, "").length;
+    this.textarea.value = value.replace(NUL, "");
+    this.textarea.setSelectionRange(start, end);
+    if (!this.toldNul) {
+      this.toldNul = true;
+      this.notice = message("nul");
+      this.say(this.notice);
+    }
   };
 
   Answer.prototype.schedule = function (delay) {
     var self = this;
-    if (this.stopped) {
+    if (this.stopped || signedOut) {
       return;
     }
     var wait = delay === undefined ? DELAY_MS : delay;
@@ -117,48 +178,53 @@
     }, wait);
   };
 
-  Answer.prototype.send = function (body, base, keepalive) {
-    return window.fetch(this.form.action, {
+  Answer.prototype.send = function (encoded, keepalive) {
+    var headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+    if (encoded.type) {
+      headers["Content-Type"] = encoded.type; // a multipart Blob carries its own
+    }
+    return window.fetch(this.url, {
       method: "POST",
       credentials: "same-origin",
       keepalive: keepalive,
-      headers: {
-        Accept: "application/json",
-        "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
-        "X-CSRFToken": csrfToken(),
-      },
-      body: this.payload(body, base),
+      headers: headers,
+      body: encoded.body,
     });
   };
 
   // mode: undefined while typing, "hidden" when the page is hidden (it may come back),
-  // "gone" when it is being left (nothing will read the answer).
+  // "gone" when it is being left (nothing will read the answer). Returns a promise that
+  // settles once this save is answered.
   Answer.prototype.save = function (mode) {
     var self = this;
-    var body = this.textarea.value;
-    if (this.stopped || body === this.saved) {
-      return;
+    if (this.stopped || signedOut || !this.unsent()) {
+      return Promise.resolve();
     }
-    var keepalive = mode !== undefined && KEEPALIVE && body.length <= KEEPALIVE_MAX_CHARS;
+    var body = this.textarea.value;
+    var base = Number(this.revision.value);
     if (this.inflight !== null) {
       if (mode === "gone") {
         // No answer will come back: send and forget, based on the revision the save in
         // flight makes (if that one fails, this is refused and the text stays here).
-        this.beacon(body, Number(this.revision.value) + 1);
+        this.beacon(body, base + 1);
       } else {
-        this.again = true;
+        this.again = mode || "typing";
       }
-      return;
+      return this.inflight;
     }
-    if (mode === "gone" && !keepalive) {
-      this.beacon(body, Number(this.revision.value));
-      return;
+    if (mode === "gone") {
+      this.beacon(body, base);
+      return Promise.resolve();
     }
-    this.inflight = body;
+    var encoded = encode(this.fields(body, base));
+    var keepalive = mode === "hidden" && KEEPALIVE && fits(encoded.bytes);
+    var reserved = keepalive ? encoded.bytes : 0;
+    keepaliveInFlight += reserved;
     var slow = window.setTimeout(function () {
-      self.say(self.message("saving"));
+      self.say(message("saving"));
     }, SLOW_MS);
-    this.send(body, Number(this.revision.value), keepalive)
+    this.inflightBody = body;
+    this.inflight = this.send(encoded, keepalive)
       .then(function (response) {
         var retry = Number(response.headers.get("Retry-After"));
         return response.json().then(
@@ -175,30 +241,51 @@
           self.answered(body, result.status, result.data, result.retry);
         },
         function () {
-          self.say(self.message("offline"));
+          self.say(message("offline"));
           self.schedule(RETRY_MS);
         }
       )
       .then(function () {
         window.clearTimeout(slow);
+        keepaliveInFlight -= reserved;
         self.inflight = null;
-        if (self.pendingSend) {
-          self.sendForm(self.pendingSubmitter);
-        } else if (self.again) {
-          self.again = false;
-          self.save("hidden");
+        self.inflightBody = null;
+        if (self.again !== null) {
+          var again = self.again === "typing" ? undefined : self.again;
+          self.again = null;
+          return self.save(again);
         }
       });
+    return this.inflight;
   };
 
   // A save whose answer nobody reads: fetch keepalive, else a beacon (older browsers
-  // have no keepalive; a beacon carries the form's own CSRF field instead of a header).
+  // have no keepalive; a beacon carries the form's CSRF field instead of a header).
+  // False when the text is too large to go: it stays on this device.
   Answer.prototype.beacon = function (body, base) {
-    if (KEEPALIVE && body.length <= KEEPALIVE_MAX_CHARS) {
-      this.send(body, base, true).catch(function () {});
-    } else if (navigator.sendBeacon) {
-      navigator.sendBeacon(this.form.action, this.payload(body, base));
+    var fields = this.fields(body, base);
+    if (KEEPALIVE) {
+      var encoded = encode(fields);
+      if (!fits(encoded.bytes)) {
+        return false;
+      }
+      keepaliveInFlight += encoded.bytes;
+      this.send(encoded, true)
+        .catch(function () {})
+        .then(function () {
+          keepaliveInFlight -= encoded.bytes;
+        });
+      return true;
     }
+    return Boolean(navigator.sendBeacon) && navigator.sendBeacon(this.url, encode(fields, true).body);
+  };
+
+  // The bytes leaving the page would need to send this answer (0: nothing to send).
+  Answer.prototype.bytesToLeave = function () {
+    if (this.stopped || !this.unsent() || this.textarea.value === this.inflightBody) {
+      return 0;
+    }
+    return encode(this.fields(this.textarea.value, Number(this.revision.value))).bytes;
   };
 
   // retry: the server's Retry-After in seconds (a database busy for a moment), if any.
@@ -206,61 +293,48 @@
     if (status === 200 && data && typeof data.revision === "number") {
       this.revision.value = String(data.revision);
       this.saved = body;
-      this.say(data.message);
+      this.refused = null;
+      this.say(this.notice ? data.message + " " + this.notice : data.message);
+      this.notice = null;
       if (this.textarea.value === body) {
         this.since = 0;
-        forget(this.key);
+        copies.forget(this.key);
       } else {
         this.schedule();
       }
     } else if (status === 409 && data && data.conflict) {
       // Another tab or device saved a newer text. Keep ours here, and let the
       // server's conflict page show both texts side by side.
-      this.stopped = true;
-      window.clearTimeout(this.timer);
       this.keep({ conflict: true });
       this.say(data.message);
-      this.form.submit();
-    } else if (status >= 500) {
+      sendPage(null);
+    } else if (status === 401) {
+      endOfSession();
+    } else if (status >= 500 || status === 429) {
       // The text stays on this device (kept while typing) and is sent again.
-      this.say(this.message("busy") || (data && data.error) || this.message("offline"));
+      this.say((data && data.error) || message("offline"));
       this.schedule(retry > 0 ? Math.min(retry * 1000, RETRY_MS) : RETRY_MS);
     } else {
-      this.say((data && data.error) || this.message("failed"));
+      // The server will not take this text as it is: sending it again would not help.
+      // It stays on this device; the learner's next change is sent as usual.
+      this.refused = body;
+      this.say(((data && data.error) || message("failed")) + " " + message("refused"));
     }
-  };
-
-  Answer.prototype.sendForm = function (submitter) {
-    this.pendingSend = false;
-    this.pendingSubmitter = null;
-    this.stopped = true;
-    window.clearTimeout(this.timer);
-    if (typeof this.form.requestSubmit === "function") {
-      this.form.requestSubmit(submitter);
-      return;
-    }
-    if (submitter && submitter.name) {
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = submitter.name;
-      input.value = submitter.value;
-      this.form.appendChild(input);
-    }
-    this.form.submit();
   };
 
   Answer.prototype.restore = function () {
-    var copy = load(this.key);
+    var copy = copies.load(this.key);
     if (!copy || typeof copy.body !== "string") {
       return;
     }
     var server = this.textarea.value;
     if (copy.body === server || (server.trim() !== "" && contains(server, copy.body))) {
-      forget(this.key);
+      copies.forget(this.key);
     } else if (copy.base === Number(this.revision.value) && !copy.conflict) {
       // Typed here, never received, and nothing newer since: put it back and save it.
       this.textarea.value = copy.body;
-      this.say(this.message("restored"));
+      this.clean();
+      this.say(message("restored"));
       this.since = Date.now();
       this.schedule(0);
     } else {
@@ -270,14 +344,14 @@
 
   Answer.prototype.showDeviceCopy = function (body) {
     var self = this;
-    var box = this.form.querySelector("[data-device-copy]");
+    var box = this.box.querySelector("[data-device-copy]");
     if (!box) {
       return;
     }
     box.querySelector("textarea").value = body;
     box.hidden = false;
     box.querySelector("[data-device-copy-discard]").addEventListener("click", function () {
-      forget(self.key);
+      copies.forget(self.key);
       box.hidden = true;
       self.textarea.focus();
     });
@@ -287,39 +361,123 @@
     var self = this;
     this.restore();
     this.textarea.addEventListener("input", function () {
+      self.clean();
       if (!self.since) {
         self.since = Date.now();
       }
       self.keep();
-      self.schedule();
-    });
-    this.form.addEventListener("submit", function (event) {
-      if (self.inflight !== null) {
-        // Wait for the save in flight, so the form is based on the revision it makes.
-        event.preventDefault();
-        self.pendingSend = true;
-        self.pendingSubmitter = event.submitter || null;
-        return;
+      if (signedOut) {
+        self.saySignedOut();
+      } else {
+        self.schedule();
       }
-      self.stopped = true; // the form carries the text now
-      window.clearTimeout(self.timer);
+    });
+  };
+
+  // Save what is typed now, after the save in flight: before signing out.
+  Answer.prototype.flush = function () {
+    var self = this;
+    window.clearTimeout(this.timer);
+    return (this.inflight || Promise.resolve()).then(function () {
+      return self.save();
     });
   };
 
   var answers = [];
-  document.querySelectorAll("form[data-autosave]").forEach(function (form) {
-    if (form.querySelector("textarea") && form.querySelector('input[name$="-revision"]')) {
-      var answer = new Answer(form);
-      answers.push(answer);
-      answer.start();
+  page.querySelectorAll("[data-answer]").forEach(function (box) {
+    if (box.querySelector("textarea") && box.querySelector('input[name$="-revision"]')) {
+      answers.push(new Answer(box));
     }
   });
+
+  function stopAll() {
+    answers.forEach(function (answer) {
+      answer.stopped = true;
+      window.clearTimeout(answer.timer);
+    });
+  }
+
+  // The page's form goes, carrying every box: from the button pressed (submitter), or
+  // with none after a conflict.
+  function sendPage(submitter) {
+    stopAll();
+    sending = true;
+    if (submitter && typeof page.requestSubmit === "function") {
+      page.requestSubmit(submitter);
+      return;
+    }
+    if (submitter && submitter.name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = submitter.name;
+      input.value = submitter.value;
+      page.appendChild(input);
+    }
+    page.submit();
+  }
+
+  function endOfSession() {
+    signedOut = true;
+    answers.forEach(function (answer) {
+      window.clearTimeout(answer.timer);
+      if (answer.unsent()) {
+        answer.saySignedOut();
+      }
+    });
+  }
 
   function saveAll(mode) {
     answers.forEach(function (answer) {
       answer.save(mode);
     });
   }
+
+  page.addEventListener("submit", function (event) {
+    var busy = answers.filter(function (answer) {
+      return answer.inflight !== null;
+    });
+    if (busy.length && !sending) {
+      // Wait for the saves in flight, so the form is based on the revisions they make.
+      event.preventDefault();
+      var submitter = event.submitter || null;
+      stopAll();
+      Promise.all(
+        busy.map(function (answer) {
+          return answer.inflight;
+        })
+      ).then(function () {
+        sendPage(submitter);
+      });
+      return;
+    }
+    stopAll(); // the form carries the texts now
+    sending = true;
+  });
+
+  // Before the page is left: text too large to go out as it is left is not lost (it
+  // stays here), but the learner is asked, and can stay while it is saved.
+  window.addEventListener("beforeunload", function (event) {
+    if (sending || signedOut || document.querySelector("form[data-sign-out][data-checked]")) {
+      return;
+    }
+    var bytes = 0;
+    var kept = [];
+    answers.forEach(function (answer) {
+      var needed = answer.bytesToLeave();
+      bytes += needed;
+      if (needed && !fits(bytes)) {
+        kept.push(answer);
+      }
+    });
+    if (kept.length) {
+      kept.forEach(function (answer) {
+        answer.say(message("too-long-to-send"));
+        answer.schedule(0); // if the learner stays, it is saved now
+      });
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
@@ -331,5 +489,24 @@
   });
   window.addEventListener("online", function () {
     saveAll();
+  });
+
+  copies.beforeSignOut(function () {
+    return Promise.all(
+      answers.map(function (answer) {
+        return answer.flush();
+      })
+    );
+  });
+
+  // Saving by itself now: say so, instead of the words for a page without this script.
+  page.querySelectorAll("[data-autosave-hint]").forEach(function (hint) {
+    hint.hidden = false;
+  });
+  page.querySelectorAll("[data-manual-hint]").forEach(function (hint) {
+    hint.hidden = true;
+  });
+  answers.forEach(function (answer) {
+    answer.start();
   });
 })();

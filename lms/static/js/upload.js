@@ -1,9 +1,12 @@
 /* Learner files: a progress bar while a file uploads, and the size checked before it goes.
 
-   Each form with data-upload is sent with XMLHttpRequest (fetch cannot report upload
-   progress), with the CSRF token in an X-CSRFToken header. The server answers with
-   JSON: where to go next (the lesson, which lists the new files) and any problems.
-   Without this script the same form uploads as an ordinary form.
+   Each prompt's file field (in a data-upload part of the lesson's one form) has its
+   Upload button; pressed with files chosen, it sends just those files with
+   XMLHttpRequest (fetch cannot report upload progress) to the part's data-upload-url,
+   with the CSRF token in an X-CSRFToken header, instead of the whole form. The server
+   answers with JSON: where to go next (the lesson, which lists the new files) and any
+   problems. The answers' text is the autosave script's to save. Without this script
+   the button sends the whole form, which attaches the files and keeps every box.
 */
 (function () {
   "use strict";
@@ -25,12 +28,12 @@
     }
   }
 
-  function setup(form) {
-    var input = form.querySelector('input[type="file"]');
-    var bar = form.querySelector("[data-upload-progress]");
-    var status = form.querySelector("[data-upload-status]");
-    var button = form.querySelector('button[type="submit"]');
-    var maxBytes = Number(form.getAttribute("data-max-bytes")) || 0;
+  function setup(part) {
+    var input = part.querySelector('input[type="file"]');
+    var bar = part.querySelector("[data-upload-progress]");
+    var status = part.querySelector("[data-upload-status]");
+    var button = part.querySelector("[data-upload-button]");
+    var maxBytes = Number(part.getAttribute("data-max-bytes")) || 0;
     var busy = false;
 
     function say(text) {
@@ -49,12 +52,13 @@
 
     input.addEventListener("change", function () {
       var names = tooLarge();
-      say(names.length ? names.join(", ") + ": " + form.getAttribute("data-msg-too-large") : "");
+      say(names.length ? names.join(", ") + ": " + part.getAttribute("data-msg-too-large") : "");
     });
 
-    form.addEventListener("submit", function (event) {
+    // The click, not the form's submit: cancelling it leaves the form alone.
+    button.addEventListener("click", function (event) {
       if (!input.files || input.files.length === 0) {
-        return; // let the server say what is missing
+        return; // the whole form goes, and the server says what is missing
       }
       event.preventDefault();
       if (busy) {
@@ -62,7 +66,7 @@
       }
       var names = tooLarge();
       if (names.length) {
-        say(names.join(", ") + ": " + form.getAttribute("data-msg-too-large"));
+        say(names.join(", ") + ": " + part.getAttribute("data-msg-too-large"));
         input.focus();
         return;
       }
@@ -70,10 +74,10 @@
       button.disabled = true;
       bar.hidden = false;
       bar.value = 0;
-      say(form.getAttribute("data-msg-uploading"));
+      say(part.getAttribute("data-msg-uploading"));
 
       var request = new XMLHttpRequest();
-      request.open("POST", form.action);
+      request.open("POST", part.getAttribute("data-upload-url"));
       request.setRequestHeader("Accept", "application/json");
       request.setRequestHeader("X-CSRFToken", csrfToken());
       request.upload.addEventListener("progress", function (progress) {
@@ -95,12 +99,16 @@
         }
         // A full disk (507) is not the learner's connection: say what the server said.
         var full = request.status === 507 && data && data.error;
-        finish(full || form.getAttribute("data-msg-failed"));
+        finish(full || part.getAttribute("data-msg-failed"));
       });
       request.addEventListener("error", function () {
-        finish(form.getAttribute("data-msg-failed"));
+        finish(part.getAttribute("data-msg-failed"));
       });
-      request.send(new FormData(form));
+      var files = new FormData();
+      Array.prototype.forEach.call(input.files, function (file) {
+        files.append(input.name, file);
+      });
+      request.send(files);
     });
 
     function finish(message) {
@@ -111,5 +119,5 @@
     }
   }
 
-  document.querySelectorAll("form[data-upload]").forEach(setup);
+  document.querySelectorAll("[data-upload]").forEach(setup);
 })();

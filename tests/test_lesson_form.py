@@ -1,0 +1,232 @@
+"""Without JavaScript no button of the lesson page loses what was typed in another box.
+
+The page is one form: each test reads it from the page and sends it back as a browser
+would, with some boxes typed in and one button pressed.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from lms import learner_files, reflections
+from lms.db import database
+from lms.learner import lesson_form
+from lms.models import LearnerFile, LessonProgress, Prompt, Reflection, User
+from tests.factories import make_enrollment, make_module
+from tests.lesson_page import page_form
+
+
+@pytest.fixture
+def lesson(client, db, make_user, auth):
+    """A learner on a lesson with two prompts (the second takes files); its page's form."""
+    user = make_user()
+    auth.login(user.email)
+    module = make_module(
+        db,
+        lessons=2,
+        prompts=[{"text": "What helps you rest?"}, {"text": "Show us", "accepts_files": True}],
+    )
+    make_enrollment(db, user, module)
+    first, second = db.scalars(
+        select(Prompt)
+        .join(Prompt.lesson)
+        .where(Prompt.lesson.has(module_id=module.id, position=1))
+        .order_by(Prompt.position)
+    )
+    db.commit()
+    url = f"/modules/{module.slug}/lessons/lesson-1"
+
+    def form():
+        return page_form(client.get(url).get_data(as_text=True), url)
+
+    form()  # opens the lesson
+    return user, url, first, second, form
+
+
+def _answers(db, user):
+    rows = db.scalars(select(Reflection).where(Reflection.user_id == user.id))
+    answers = {r.prompt_id: (r.current_body, r.state.value) for r in rows}
+    db.commit()
+    return answers
+
+
+def _typed(first, second):
+    return {f"p{first.id}-body": "Rivers and tea", f"p{second.id}-body": "A photo of the sea"}
+
+
+def test_submitting_one_answer_keeps_what_was_typed_in_the_other(client, db, lesson):
+    user, url, first, second, form = lesson
+
+    response = form().send(client, f"p{first.id}-submit", _typed(first, second))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{url}#prompt-{first.id}")
+    assert _answers(db, user) == {
+        first.id: ("Rivers and tea", "submitted"),
+        second.id: ("A photo of the sea", "draft"),
+    }
+
+
+@pytest.fixture
+def with_a_file(client, auth, lesson):
+    """The second answer has a file attached already."""
+    _user, _url, _first, second, _form = lesson
+    response = auth.post(
+        f"/prompts/{second.id}/answer/files",
+        {f"u{second.id}-files": (io.BytesIO(b"Waves\n"), "sea.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    return lesson
+
+
+@pytest.mark.parametrize(
+    "button",
+    ["p{first}-save", "p{second}-submit", "u{second}-submit", "remove", "complete"],
+)
+def test_every_button_of_the_page_keeps_every_box(client, db, with_a_file, button):
+    user, _url, first, second, form = with_a_file
+    page = form()
+    name = button.format(first=first.id, second=second.id)
+    if name == "remove":
+        [(_, public_id)] = [b for b in page.buttons if b[0] == "remove"]
+        name = f"remove={public_id}"
+
+    response = page.send(client, name, _typed(first, second))
+
+    assert response.status_code == 302
+    assert {p: body for p, (body, _state) in _answers(db, user).items()} == {
+        first.id: "Rivers and tea",
+        second.id: "A photo of the sea",
+    }
+
+
+def test_files_chosen_are_attached_whichever_button_is_pressed(client, db, lesson):
+    user, _url, first, second, form = lesson
+    chosen = {f"u{second.id}-files": (io.BytesIO(b"Waves\n"), "sea.txt")}
+
+    response = form().send(client, f"p{first.id}-submit", _typed(first, second), chosen)
+
+    assert response.status_code == 302
+    assert [f.filename for f in db.scalars(select(LearnerFile))] == ["sea.txt"]
+    assert _answers(db, user)[first.id] == ("Rivers and tea", "submitted")
+
+
+def test_remove_removes_that_file_and_mark_complete_completes(client, db, with_a_file):
+    user, url, first, second, form = with_a_file
+    page = form()
+    [(_, public_id)] = [b for b in page.buttons if b[0] == "remove"]
+    assert page.send(client, f"remove={public_id}").status_code == 302
+    assert db.scalar(select(LearnerFile)) is None
+    db.commit()
+
+    typed = {f"p{first.id}-body": "Rivers", f"p{second.id}-body": "Sea"}
+    form().send(client, f"p{first.id}-submit", typed)
+    form().send(client, f"p{second.id}-submit", typed)
+    response = form().send(client, "complete", typed)
+
+    assert response.status_code == 302
+    assert "Lesson complete." in client.get(url).get_data(as_text=True)
+    progress = db.scalar(select(LessonProgress).where(LessonProgress.user_id == user.id))
+    assert progress.completed_at is not None
+
+
+def _another_device_saves(app, user, prompt, text, based_on=0):
+    other = database(app).new_session(write=True)
+    with other.begin():
+        reflections.save_draft(
+            other, other.get(User, user.id), other.get(Prompt, prompt.id), text, based_on=based_on
+        )
+    other.close()
+
+
+def test_a_conflict_on_one_box_shows_both_texts_and_keeps_the_other_box(app, client, db, lesson):
+    user, _url, first, second, form = lesson
+    page = form()
+    _another_device_saves(app, user, first, "Written on my phone")
+
+    response = page.send(client, f"p{second.id}-save", _typed(first, second))
+
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Written on my phone</textarea>" in html
+    assert "Rivers and tea</textarea>" in html
+    assert _answers(db, user) == {
+        first.id: ("Written on my phone", "draft"),
+        second.id: ("A photo of the sea", "draft"),
+    }
+    # Keeping both texts from the conflict page.
+    conflict = page_form(html, page.action)
+    assert conflict.send(client, f"p{first.id}-combine").status_code == 302
+    assert _answers(db, user)[first.id] == ("Written on my phone\n\nRivers and tea", "draft")
+
+
+def test_choosing_for_one_of_two_conflicts_keeps_the_other_in_conflict(app, client, db, lesson):
+    user, _url, first, second, form = lesson
+    page = form()
+    _another_device_saves(app, user, first, "Phone, first")
+    _another_device_saves(app, user, second, "Phone, second")
+    conflict = page.send(client, f"p{first.id}-save", _typed(first, second))
+    assert conflict.status_code == 409
+
+    again = page_form(conflict.get_data(as_text=True), page.action).send(
+        client, f"p{first.id}-save"
+    )
+
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "Phone, second</textarea>" in html
+    assert "A photo of the sea</textarea>" in html
+    assert "Phone, first</textarea>" not in html
+    assert _answers(db, user) == {
+        first.id: ("Rivers and tea", "draft"),
+        second.id: ("Phone, second", "draft"),
+    }
+
+
+def test_the_page_does_not_promise_saving_by_itself_without_the_script(client, lesson):
+    _user, url, _first, _second, _form = lesson
+    page = client.get(url).get_data(as_text=True)
+
+    assert "<span data-autosave-hint hidden>Your answers save themselves as you type." in page
+
+
+def test_an_account_deleted_while_the_page_is_sent_shows_its_text_and_stores_nothing(
+    app, client, db, lesson, monkeypatch
+):
+    user, _url, first, second, form = lesson
+    page = form()
+    real_begin_write = lesson_form.begin_write
+
+    def the_account_is_deleted_first(session):
+        other = database(app).new_session(write=True)
+        with other.begin():
+            learner_files.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
+        other.close()
+        real_begin_write(session)
+
+    monkeypatch.setattr(lesson_form, "begin_write", the_account_is_deleted_first)
+
+    response = page.send(client, f"p{first.id}-save", _typed(first, second))
+
+    assert response.status_code == 410
+    assert "Rivers and tea</textarea>" in response.get_data(as_text=True)
+    assert db.scalar(select(Reflection)) is None
+
+
+def test_a_box_out_of_date_and_a_box_in_conflict_both_stay_on_screen(app, client, db, lesson):
+    user, _url, first, second, form = lesson
+    page = form()
+    _another_device_saves(app, user, second, "Phone")
+    page.fields[f"p{first.id}-revision"] = "7"  # a revision this answer never had
+
+    response = page.send(client, f"p{first.id}-save", _typed(first, second))
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Rivers and tea</textarea>" in html
+    assert "A photo of the sea</textarea>" in html
+    assert _answers(db, user) == {second.id: ("Phone", "draft")}
