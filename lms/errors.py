@@ -62,6 +62,20 @@ def _no_room(error: Exception):
     return _answer(507, gettext("No room to store this"), message)
 
 
+def unstorable_text_answer():
+    """400 for text with U+0000 or a lone surrogate, saying what to do about it."""
+    _rollback()
+    return _answer(
+        400,
+        gettext("A character that cannot be stored"),
+        gettext(
+            "Nothing was saved: the text holds an invisible character (U+0000) that this "
+            "site cannot store. It often comes with text pasted from another document. "
+            "Delete the pasted part and paste it again as plain text, or type it."
+        ),
+    )
+
+
 def too_many(wait_seconds: int, message: str):
     """429 with Retry-After, for an action done more often than its limit allows."""
     body, status = _answer(429, gettext("Please wait a little"), message)
@@ -111,16 +125,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(UnstorableTextError)
     def unstorable_text(error: UnstorableTextError):
-        _rollback()
-        return _answer(
-            400,
-            gettext("A character that cannot be stored"),
-            gettext(
-                "Nothing was saved: the text holds an invisible character (U+0000) that this "
-                "site cannot store. It often comes with text pasted from another document. "
-                "Delete the pasted part and paste it again as plain text, or type it."
-            ),
-        )
+        return unstorable_text_answer()
 
     @app.errorhandler(UnreadableBodyError)
     def unreadable_body(error: UnreadableBodyError):
@@ -134,7 +139,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         _rollback()
-        return _page(
+        return _answer(
             400,
             gettext("Your form expired"),
             gettext(

@@ -164,6 +164,15 @@ class UnsupportedFileError(ValueError):
         return (gettext(self.message) if gettext else self.message) % params
 
 
+def media_type(content_type: str) -> str:
+    """A stored content type without its parameters, for ``send_file``.
+
+    Werkzeug adds ``charset=utf-8`` to text types itself: given "text/plain;
+    charset=utf-8" it would send the charset twice.
+    """
+    return content_type.split(";", 1)[0].strip()
+
+
 def type_for_name(filename: str) -> FileType | None:
     """The accepted type a file name's extension stands for, if any."""
     return _BY_EXTENSION.get(posixpath.splitext(filename.lower())[1])

@@ -162,3 +162,11 @@ def test_the_domain_refuses_a_first_save_based_on_a_later_revision(db, make_user
     with pytest.raises(reflections.UnknownRevisionError):
         reflections.save_draft(db, learner, prompt, "Out of nowhere", based_on=2)
     db.rollback()
+
+
+@pytest.mark.parametrize("revision", ["9223372036854775808", str(10**30)])
+def test_a_revision_no_database_can_hold_is_refused(client, db, setup, revision):
+    _user, prompt = setup
+    fields = {f"p{prompt.id}-body": "Tea", f"p{prompt.id}-revision": revision}
+    assert _post(client, prompt, form=fields).status_code == 400
+    assert _stored(db) == []

@@ -80,6 +80,7 @@ def test_autosave_without_the_csrf_header_changes_nothing(client, db, setup):
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 400
+    assert "reload the page" in response.json["error"]  # words the script can show
     assert _bodies(db) == []
 
 

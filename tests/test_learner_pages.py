@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from lms.models import Enrollment, Lesson, LessonProgress, ProgressStatus, Prompt
-from tests.factories import make_enrollment, make_module
+from lms.models import Attachment, Enrollment, Lesson, LessonProgress, ProgressStatus, Prompt
+from tests.factories import make_enrollment, make_module, store_blob
 
 
 @pytest.fixture
@@ -212,3 +212,26 @@ def test_learner_pages_need_a_sign_in(client, db):
         response = client.get(path)
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
+
+
+def test_a_text_attachment_is_sent_with_one_charset(app, client, auth, db, make_user):
+    learner = make_user()
+    auth.login(learner.email)
+    module = make_module(db, lessons=1)
+    data = "Steps for the circle — one per line\n".encode()
+    attachment = Attachment(
+        module_id=module.id,
+        path="attachments/steps.txt",
+        title="Steps",
+        filename="steps.txt",
+        content_type="text/plain; charset=utf-8",
+        size=len(data),
+        sha256=store_blob(app.config["LMS_DATA_DIR"], data),
+    )
+    db.add(attachment)
+    make_enrollment(db, learner, module)
+    db.commit()
+    with client.get(f"/attachments/{attachment.id}") as response:
+        assert response.status_code == 200
+        assert response.get_data() == data
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"

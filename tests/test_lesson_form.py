@@ -230,3 +230,23 @@ def test_a_box_out_of_date_and_a_box_in_conflict_both_stay_on_screen(app, client
     assert "Rivers and tea</textarea>" in html
     assert "A photo of the sea</textarea>" in html
     assert _answers(db, user) == {second.id: ("Phone", "draft")}
+
+
+def test_a_box_with_u0000_comes_back_without_it_one_button_from_saved(client, db, lesson):
+    """Without the script to take it out, a pasted U+0000 must not cost the other boxes."""
+    user, url, first, second, form = lesson
+    typed = {f"p{first.id}-body": "Pasted\x00 notes", f"p{second.id}-body": "The sea"}
+
+    refused = form().send(client, f"p{first.id}-save", typed)
+
+    assert refused.status_code == 400
+    assert _answers(db, user) == {}
+    shown = page_form(refused.get_data(as_text=True), url)
+    assert "(U+0000)" in refused.get_data(as_text=True)
+    assert shown.fields[f"p{first.id}-body"] == "Pasted notes"
+    assert shown.fields[f"p{second.id}-body"] == "The sea"
+    assert shown.send(client, None).status_code == 302
+    assert _answers(db, user) == {
+        first.id: ("Pasted notes", "draft"),
+        second.id: ("The sea", "draft"),
+    }

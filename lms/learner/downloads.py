@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
-from lms import access, offline, progress
+from lms import access, filetypes, offline, progress
 from lms.accounts import throttle
 from lms.db import begin_write, get_session
 from lms.errors import too_many
@@ -30,7 +30,7 @@ def attachment(attachment_id: int):
     # A path, not a stream: sizes and ranges let a slow connection resume a download.
     return send_file(
         path,
-        mimetype=attachment.content_type,
+        mimetype=filetypes.media_type(attachment.content_type),
         as_attachment=True,
         download_name=attachment.filename,
         etag=attachment.sha256,

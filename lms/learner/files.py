@@ -165,7 +165,7 @@ def learner_file(public_id: str):
         abort(404)
     response = send_file(
         path,
-        mimetype=learner_file.content_type,
+        mimetype=filetypes.media_type(learner_file.content_type),
         as_attachment=True,
         download_name=learner_file.filename,
         max_age=0,

@@ -10,6 +10,7 @@ from wtforms.widgets import HiddenInput
 
 from lms import filetypes
 from lms.forms import BaseForm
+from lms.ids import MAX_ID
 from lms.models import Prompt
 from lms.reflections import MAX_ANSWER_CHARS
 
@@ -60,7 +61,7 @@ class AnswerForm(BaseForm):
     )
     # The revision the page showed: a save based on an older one is a conflict. Sent as
     # text by a form, as a number in JSON (where InputRequired would refuse 0).
-    revision = IntegerField(widget=HiddenInput(), validators=[sent, NumberRange(min=0)])
+    revision = IntegerField(widget=HiddenInput(), validators=[sent, NumberRange(min=0, max=MAX_ID)])
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit answer"))
     combine = SubmitField(_l("Keep both texts, one after the other"))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lms import access, learner_files, progress, reflections
 from lms.db import begin_write, get_session, reads_first
+from lms.ids import parse_id
 from lms.learner import files, signed_out
 from lms.learner.forms import AnswerForm
 from lms.learner.views import bp, complete_and_say, lesson_url, locked_page, saved_message
@@ -51,7 +52,7 @@ class Box:
         whose button the learner pressed, having chosen what to keep; any other box is
         still in conflict and is shown again.
         """
-        base = request.form.get(f"p{self.prompt_id}-base", type=int)
+        base = parse_id(request.form.get(f"p{self.prompt_id}-base"))
         return self.form.revision.data if pressed_here or base is None else base
 
 

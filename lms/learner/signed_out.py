@@ -1,9 +1,13 @@
-"""Answers sent after their session ended: shown back, and saved once the learner signs in.
+"""Answers sent but not saved, shown back: after their session ended, or holding U+0000.
 
 A lesson page open when its session ends (signed out on another device, the password
 changed there) still sends its form. Its texts come back on a page where they can be
 copied, with the sign-in fields: signing in there saves them, but only into the account
 the page was opened in (the form carries its public id), never into whoever signs in.
+
+A form whose text holds U+0000 (pasted from some documents; no database here stores it)
+is refused before any view reads it; without JavaScript to take the character out, its
+texts come back the same way, without it, one button from saved.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from lms.accounts import credentials
 from lms.accounts.forms import LoginForm
 from lms.accounts.views import start_session, too_many_attempts
 from lms.db import begin_write, get_session
+from lms.errors import unstorable_text_answer, wants_json
+from lms.learner.views import bp
+from lms.request_limits import UnstorableTextError
 
 _BODY = re.compile(r"p(\d+)-body")
 
@@ -33,7 +40,7 @@ class SentText:
 
 
 def sent_texts() -> list[SentText]:
-    """The answer boxes of the post, in the page's order."""
+    """The answer boxes of the post, in the page's order, without any U+0000."""
     texts = []
     for name, body in request.form.items():
         match = _BODY.fullmatch(name)
@@ -42,7 +49,7 @@ def sent_texts() -> list[SentText]:
             texts.append(
                 SentText(
                     int(prompt),
-                    body,
+                    body.replace("\x00", ""),
                     request.form.get(f"p{prompt}-revision", ""),
                     request.form.get(f"p{prompt}-base"),
                 )
@@ -103,3 +110,18 @@ def sign_in_to_save():
             flash(gettext("You are signed in again."))
             return None
     return texts_page(message, status, form)
+
+
+@bp.errorhandler(UnstorableTextError)
+def unstorable_answers(error: UnstorableTextError):
+    """An answer form with U+0000: its texts back without it (scripts get the app's JSON)."""
+    if wants_json() or not sent_texts():
+        return unstorable_text_answer()
+    return texts_page(
+        gettext(
+            "Nothing was saved yet: your text held an invisible character (U+0000) that "
+            "this site cannot store; it often comes with text pasted from another document. "
+            "It is taken out below: press Save to keep your text."
+        ),
+        400,
+    )
