@@ -271,3 +271,33 @@ def test_an_answer_too_long_to_send_as_the_page_is_left_is_asked_about_then_rest
         expect(lesson.status).to_have_text(SAVED)
     _eventually(lambda: revisions(db, lesson.user, lesson.prompt_id) == [(1, text)], page)
     assert lesson.kept_on_device() is None
+
+
+# --- A save stored whose answer never came back --------------------------------------------
+
+
+def test_a_save_stored_whose_answer_was_cut_off_is_no_conflict_with_itself(lesson, page, db):
+    """The server went away between its commit and its reply (the soak's kill -9 does it)."""
+    lesson.write_and_save("First.")
+
+    def store_then_cut_off(route):
+        route.fetch()  # the server stores it...
+        route.abort("connectionreset")  # ...and its answer never reaches the page
+
+    page.route("**/answer", store_then_cut_off, times=1)
+    lesson.box.fill("First. Second.")
+    lesson.autosave()
+    expect(lesson.status).to_have_text(re.compile("^Not saved: no connection"))
+    lesson.box.press_sequentially(" Third.")
+    with page.expect_response(lambda r: r.url.endswith("/answer") and r.status == 409):
+        lesson.autosave()  # the "newer" text is this page's own...
+    page.clock.run_for(100)  # ...so it is sent again at once, based on it
+
+    expect(lesson.status).to_have_text(SAVED)
+    assert page.url.endswith(lesson.url)  # no conflict page
+    assert revisions(db, lesson.user, lesson.prompt_id) == [
+        (1, "First."),
+        (2, "First. Second."),
+        (3, "First. Second. Third."),
+    ]
+    assert lesson.kept_on_device() is None

@@ -95,6 +95,7 @@
     this.key = copies.key(box.getAttribute("data-key"));
     this.saved = this.textarea.value; // the text the server has
     this.refused = null; // a text the server would not take: not sent again as it is
+    this.unanswered = null; // a text sent whose answer never came (it may be stored)
     this.inflight = null; // the promise of the save in flight
     this.inflightBody = null;
     this.timer = null;
@@ -241,6 +242,9 @@
           self.answered(body, result.status, result.data, result.retry);
         },
         function () {
+          // No answer: the server may still have stored it (gone between its commit and
+          // its reply). Remembered, so that the conflict it would cause is known as ours.
+          self.unanswered = body;
           self.say(message("offline"));
           self.schedule(RETRY_MS);
         }
@@ -291,6 +295,7 @@
   // retry: the server's Retry-After in seconds (a database busy for a moment), if any.
   Answer.prototype.answered = function (body, status, data, retry) {
     if (status === 200 && data && typeof data.revision === "number") {
+      this.unanswered = null;
       this.revision.value = String(data.revision);
       this.saved = body;
       this.refused = null;
@@ -302,6 +307,13 @@
       } else {
         this.schedule();
       }
+    } else if (status === 409 && data && data.conflict && data.body === this.unanswered) {
+      // The "newer" text is this page's own save whose answer never came: it was stored.
+      // Carry on from it, as if its answer had arrived; nobody else changed anything.
+      this.revision.value = String(data.revision);
+      this.saved = data.body;
+      this.unanswered = null;
+      this.schedule(0);
     } else if (status === 409 && data && data.conflict) {
       // Another tab or device saved a newer text. Keep ours here, and let the
       // server's conflict page show both texts side by side.
