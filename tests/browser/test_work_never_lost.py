@@ -15,10 +15,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lms.models import Reflection, ReflectionRevision, User
-from tests.browser.lesson import SAVED, signed_in_on_a_lesson
+from lms.models import Reflection, ReflectionRevision, Role, User
+from tests.browser.lesson import SAVED, sign_in, signed_in_on_a_lesson
+from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
-from tests.factories import make_module
+from tests.factories import make_enrollment, make_module
 from tests.faults import revisions
 
 RESTORED = re.compile(r"^Text you typed on this device that was not saved yet is back in the box")
@@ -301,3 +302,45 @@ def test_a_save_stored_whose_answer_was_cut_off_is_no_conflict_with_itself(lesso
         (3, "First. Second. Third."),
     ]
     assert lesson.kept_on_device() is None
+
+
+# --- 8. Without JavaScript, no button loses another box ------------------------------------
+
+
+def test_without_javascript_submitting_one_answer_keeps_the_others(
+    browser, live_server, app, db, assert_accessible
+):
+    module = make_module(
+        db, lessons=1, prompts=[{"text": "What helps you rest?"}, {"text": "Who do you call?"}]
+    )
+    [learner] = quick_users(db, Role.LEARNER)
+    make_enrollment(db, learner, module)
+    email, url = learner.email, f"/modules/{module.slug}/lessons/lesson-1"
+    db.commit()
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 740}, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, email)
+        page.goto(url)
+        expect(page.get_by_text("Any button of this page keeps what you typed")).to_be_visible()
+        expect(page.get_by_text("Your answers save themselves as you type")).to_be_hidden()
+        page.get_by_label("What helps you rest?").fill("Walking by the river")
+        page.get_by_label("Who do you call?").fill("My sister, on Sundays")
+        first = page.locator("[data-answer]", has=page.get_by_label("What helps you rest?"))
+        first.get_by_role("button", name="Submit answer").click()
+
+        expect(page.get_by_label("Who do you call?")).to_have_value("My sister, on Sundays")
+        expect(page.get_by_label("What helps you rest?")).to_have_value("Walking by the river")
+        page.get_by_role("button", name="Mark complete").click()
+        expect(page.get_by_label("Who do you call?")).to_have_value("My sister, on Sundays")
+        assert_accessible(page)
+    finally:
+        context.close()
+    texts = {r.prompt.text: (r.current_body, r.state.value) for r in db.scalars(select(Reflection))}
+    db.rollback()
+    assert texts == {
+        "What helps you rest?": ("Walking by the river", "submitted"),
+        "Who do you call?": ("My sister, on Sundays", "draft"),
+    }
