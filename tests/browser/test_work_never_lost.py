@@ -307,9 +307,8 @@ def test_a_save_stored_whose_answer_was_cut_off_is_no_conflict_with_itself(lesso
 # --- 8. Without JavaScript, no button loses another box ------------------------------------
 
 
-def test_without_javascript_submitting_one_answer_keeps_the_others(
-    browser, live_server, app, db, assert_accessible
-):
+def test_without_javascript_submitting_one_answer_keeps_the_others(browser, live_server, db):
+    """axe needs scripts to run: the same page with them is checked by the tests above."""
     module = make_module(
         db, lessons=1, prompts=[{"text": "What helps you rest?"}, {"text": "Who do you call?"}]
     )
@@ -320,6 +319,7 @@ def test_without_javascript_submitting_one_answer_keeps_the_others(
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 360, "height": 740}, java_script_enabled=False
     )
+    context.set_default_timeout(10_000)
     try:
         page = context.new_page()
         sign_in(page, email)
@@ -335,7 +335,6 @@ def test_without_javascript_submitting_one_answer_keeps_the_others(
         expect(page.get_by_label("What helps you rest?")).to_have_value("Walking by the river")
         page.get_by_role("button", name="Mark complete").click()
         expect(page.get_by_label("Who do you call?")).to_have_value("My sister, on Sundays")
-        assert_accessible(page)
     finally:
         context.close()
     texts = {r.prompt.text: (r.current_body, r.state.value) for r in db.scalars(select(Reflection))}
