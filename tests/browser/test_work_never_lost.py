@@ -78,6 +78,8 @@ def test_a_deleted_learners_text_never_reaches_the_next_account_here(page, db):
     _register(page, "Amina", "amina@example.org")
     page.goto("/modules/arriving")
     page.get_by_role("button", name="Enroll").click()
+    page.wait_for_url("**/lessons/lesson-1")
+    page.wait_for_load_state()  # the page's scripts listen before she types
     page.get_by_label("How did you arrive?").fill("Amina's private words")
     assert _device_copies(page)  # kept here as she types
 
