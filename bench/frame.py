@@ -22,7 +22,7 @@ from flask_login import login_required
 
 from bench.baseline import touch_progress
 from lms import create_app as create_product_app
-from lms.db import begin_write, get_session, reads_first
+from lms.web.database import begin_write, get_session, reads_first
 
 WRITE_PATH = "/frame/write/"
 

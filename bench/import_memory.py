@@ -138,9 +138,10 @@ def _status_kb(field: str) -> int | None:
 
 def child(package: Path, data_dir: Path) -> None:
     """Import the package in this fresh process and print what memory it took, as JSON."""
-    from lms import create_app, migrate, packages
-    from lms.db import database
+    from lms import create_app, packages
+    from lms.ops import migrate
     from lms.storage import Storage
+    from lms.web.database import database
 
     app = create_app(
         {

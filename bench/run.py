@@ -147,9 +147,10 @@ def make_databases(postgres_url: str | None, scratch: Path) -> tuple[Database, D
 
 def seed_database(db: Database, learners: int, cohort: int) -> dict[str, object]:
     """Migrate and seed the database in this process; the seed's summary."""
-    from lms import create_app, migrate
-    from lms.db import database
+    from lms import create_app
+    from lms.ops import migrate
     from lms.storage import Storage
+    from lms.web.database import database
 
     app = create_app(db.environ())
     engine = database(app).engine
@@ -181,7 +182,7 @@ def _csrf(page: str) -> str:
 def _signed_in_app(db: Database, ids: dict[str, object]):
     """An app on the database, its engine, clients signed in, and the pages to measure."""
     from lms import create_app
-    from lms.db import database
+    from lms.web.database import database
 
     app = create_app(db.environ())
     cohort, module = ids["cohort_id"], ids["module_id"]
@@ -594,7 +595,7 @@ def first_ids(db: Database) -> tuple[int, list[int]]:
 
 def hash_cost() -> tuple[str, float]:
     """The password hash's method and parameters, and the time (ms) of one hash here."""
-    from lms.accounts.credentials import hash_password
+    from lms.people.credentials import hash_password
 
     started = time.perf_counter()
     hashed = hash_password(BENCH_PASSWORD)

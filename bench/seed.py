@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 
 from bench.import_memory import build_package
 from lms import packages
-from lms.accounts import credentials
 from lms.config import CHECKOUT_DIR
 from lms.db import now_utc
 from lms.html import render_markdown
@@ -62,6 +61,7 @@ from lms.models import (
     User,
     new_token,
 )
+from lms.people import credentials
 from lms.storage import Storage
 
 BENCH_PASSWORD = "benchmark passphrase"  # noqa: S105  (a throwaway dataset's only password)
@@ -356,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", type=int, default=40)
     args = parser.parse_args(argv)
 
-    from lms import create_app, migrate
-    from lms.db import database
+    from lms import create_app
+    from lms.ops import migrate
+    from lms.web.database import database
 
     app = create_app()
     migrate.upgrade(database(app).engine)

@@ -48,9 +48,9 @@ from sqlalchemy.engine import make_url
 
 from bench.autosavers import Crowd, Kept, check
 from bench.run import BIN, GUNICORN_WORKERS, Database, make_database, seed_database
-from lms import backup
 from lms.db import Base, make_engine
 from lms.models import Role, User
+from lms.ops import backup
 from tests.servers import LiveServer
 
 LEARNERS = 50

@@ -7,33 +7,36 @@ from typing import Any
 
 from flask import Flask
 
-from lms import (
-    accounts,
-    admin,
-    cli,
-    config,
-    db,
-    errors,
-    extensions,
-    facilitator,
-    fragments,
-    ids,
-    learner,
-    media,
-    request_limits,
-    security,
-)
+from lms import config
 
 
 def create_app(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build the app from LMS_* variables (os.environ by default), then apply overrides."""
+    # The web wing is imported here, not at the top (as flaskr does): importing a domain
+    # module, as the worker, the CLI and the tests do, does not load every blueprint.
+    from lms import cli
+    from lms.web import (
+        accounts,
+        admin,
+        database,
+        errors,
+        extensions,
+        facilitator,
+        fragments,
+        ids,
+        learner,
+        media,
+        request_limits,
+        security,
+    )
+
     app = Flask(__name__)
     app.config.update(config.from_environment(environ))
     app.config.update(overrides or {})
     app.url_map.converters["int"] = ids.IdConverter  # before any route is added
-    db.init_app(app)
+    database.init_app(app)
     extensions.init_app(app)
     fragments.init_app(app)
     security.init_app(app)
@@ -41,7 +44,7 @@ def create_app(
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(accounts.bp)
-    app.register_blueprint(media.bp)  # first: /media/ is served by lms/media.py
+    app.register_blueprint(media.bp)  # first: /media/ is served by lms/web/media.py
     app.register_blueprint(learner.bp)
     app.register_blueprint(facilitator.bp)
     app.register_blueprint(admin.bp)

@@ -14,25 +14,20 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from lms import backup, housekeeping, migrate, packages
-from lms.accounts import credentials
+from lms import create_app, packages
 from lms.config import CHECKOUT_DIR
-from lms.db import database, get_session
-from lms.forms import PASSWORD_MIN_LENGTH
 from lms.models import Module, Role, User
+from lms.ops import backup, housekeeping, migrate
+from lms.people import credentials
 from lms.storage import Storage
+from lms.web.database import database, get_session
+from lms.web.forms import PASSWORD_MIN_LENGTH
 
 FIRST_ADMIN_EMAIL = "admin@example.org"
 
 
-def _create_app() -> Flask:
-    from lms import create_app
-
-    return create_app()
-
-
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=False
+    cls=FlaskGroup, create_app=create_app, add_version_option=False, add_default_commands=False
 )
 def main() -> None:
     """Run and manage the learning cohorts app."""
@@ -425,7 +420,7 @@ def serve(bind: str, workers: int, timeout: int, graceful_timeout: int) -> None:
         "--graceful-timeout",
         str(graceful_timeout),
         # Which X-Forwarded-* headers to believe is the app's decision (LMS_PROXY_COUNT,
-        # lms/security.py), made once: gunicorn would otherwise believe any sent to it
+        # lms/web/security.py), made once: gunicorn would otherwise believe any sent to it
         # from 127.0.0.1, proxy or not.
         "--forwarded-allow-ips",
         "",

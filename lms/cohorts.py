@@ -14,7 +14,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lms import audit
-from lms.accounts.credentials import normalise_email
 from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import (
@@ -28,6 +27,7 @@ from lms.models import (
     User,
     new_token,
 )
+from lms.people.credentials import normalise_email
 
 
 @dataclass

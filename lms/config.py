@@ -71,7 +71,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_MAX_PACKAGE_BYTES": package_mb * MIB,
         # Every route's body: the longest answers of a lesson fit (a 100,000-character
         # answer in a non-Latin script is about 900 KB form-encoded); routes that take
-        # files allow more (lms.request_limits.accepts_files).
+        # files allow more (lms.web.request_limits.accepts_files).
         "MAX_CONTENT_LENGTH": 8 * MIB,
         # A long reflection is far beyond Flask's 500 KB default for one form field.
         "MAX_FORM_MEMORY_SIZE": 4 * MIB,

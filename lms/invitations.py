@@ -23,10 +23,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from lms import audit
-from lms.accounts.credentials import normalise_email
 from lms.cohorts import join
 from lms.db import now_utc
 from lms.models import Cohort, Invitation, Membership, User
+from lms.people.credentials import normalise_email
 
 MAX_EMAILS_PER_UPLOAD = 2000
 

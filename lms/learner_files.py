@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms import audit, filetypes
+from lms import filetypes
+from lms.models import LearnerFile, Reflection, User, new_token
 
 # Credentials' own key rule, so the rows found are exactly the ones sign-in writes.
-from lms.accounts.throttle import account_key
-from lms.models import Invitation, LearnerFile, Reflection, Throttle, User, new_token
 from lms.storage import TooLargeError, write_atomic
 
 FOLDER = "learner-files"
@@ -172,22 +171,3 @@ def remove_paths(paths: Iterable[Path]) -> None:
         else:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-
-
-def erase_account(session: Session, user: User, data_dir: str | Path) -> Path:
-    """Delete the account and everything that is the learner's; returns their files' folder.
-
-    The database removes (ON DELETE CASCADE) their enrollments, progress, downloads,
-    reflections with every revision and the feedback and replies on them, their file
-    records, memberships and the replies they wrote; their sign-in throttling rows and
-    the invitations sent to their email go too. Rows that others wrote keep existing
-    without naming them (SET NULL). The audit log records that account number N was
-    deleted, without name or email. Remove the returned folder after the commit.
-    """
-    # Kept for admins: that an account was deleted, and when; not whose it was.
-    audit.record(session, None, "account.deleted", user)
-    session.execute(delete(Throttle).where(Throttle.key == account_key(user.email)))
-    session.execute(delete(Invitation).where(Invitation.email == user.email))
-    session.execute(delete(User).where(User.id == user.id))
-    session.flush()
-    return user_folder(data_dir, user.id)

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms import inbox, learner_files, progress, reflections
+from lms import learner_files, progress, reflections, review
 from lms.db import now_utc
 from lms.html import MEDIA_URL_PREFIX
 from lms.models import (
@@ -299,7 +299,7 @@ def write_work_zip(
             .order_by(ReflectionRevision.reflection_id, ReflectionRevision.number)
         ):
             history.setdefault(revision.reflection_id, []).append(revision)
-    feedback = inbox.feedback_for_learner(session, user, [i.reflection.id for i in items])
+    feedback = review.feedback_for_learner(session, user, [i.reflection.id for i in items])
     all_files = list(
         session.scalars(
             select(LearnerFile)

@@ -300,7 +300,7 @@ def open_lesson(
 
     Raises LessonLockedError for a locked lesson. Costs one statement, two when the
     learner comes from another lesson; reads nothing, so a GET view may call it right
-    after ``lms.db.begin_write``.
+    after ``lms.web.database.begin_write``.
     """
     ensure_unlocked(outline_, lesson)
     connection = session.connection()

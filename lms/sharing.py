@@ -15,7 +15,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from lms import audit
-from lms.cohort_access import hidden_from_gallery, in_gallery, reflections_with_context
 from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import (
@@ -27,6 +26,7 @@ from lms.models import (
     Reflection,
     User,
 )
+from lms.visibility import hidden_from_gallery, in_gallery, reflections_with_context
 
 REPLY_MAX_LENGTH = 1000
 

@@ -4,7 +4,7 @@ from alembic import context
 
 from lms import models  # noqa: F401  (registers every table on Base.metadata)
 from lms.db import Base, make_engine
-from lms.migrate import check_foreign_keys, sqlite_foreign_keys_off
+from lms.ops.migrate import check_foreign_keys, sqlite_foreign_keys_off
 
 config = context.config
 

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from lms import learner_files
-from lms.accounts import credentials
 from lms.db import now_utc
 from lms.models import (
     Attachment,
@@ -48,6 +47,7 @@ from lms.models import (
     Role,
     User,
 )
+from lms.people import credentials
 from tests import cohort_data
 from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_module

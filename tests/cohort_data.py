@@ -7,7 +7,6 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
-from lms.accounts.credentials import hash_password
 from lms.models import (
     Cohort,
     Lesson,
@@ -22,6 +21,7 @@ from lms.models import (
     User,
     new_token,
 )
+from lms.people.credentials import hash_password
 from tests.conftest import PASSWORD
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

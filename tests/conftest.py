@@ -20,10 +20,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
-from lms import create_app, migrate
-from lms.accounts import credentials
-from lms.db import database, make_engine
+from lms import create_app
+from lms.db import make_engine
 from lms.models import Role, User
+from lms.ops import migrate
+from lms.people import credentials
+from lms.web.database import database
 from tests.servers import LiveServer
 
 PASSWORD = "a long test passphrase"

@@ -24,8 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from lms.accounts import credentials
-from lms.admin import imports
 from lms.html import EMBED_HOSTS, inspect_lesson
 from lms.mail import outbox_dir
 from lms.models import (
@@ -40,6 +38,8 @@ from lms.models import (
     Role,
     User,
 )
+from lms.people import credentials
+from lms.web.admin import imports
 from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
 

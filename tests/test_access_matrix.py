@@ -34,7 +34,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from lms.admin import imports
 from lms.models import (
     Cohort,
     Enrollment,
@@ -54,6 +53,7 @@ from lms.models import (
     Role,
     User,
 )
+from lms.web.admin import imports
 from tests.access_world import ACTORS, World, build_world, form, signed_in
 from tests.conftest import Auth
 

@@ -16,10 +16,10 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lms.accounts import credentials
-from lms.db import database, get_session
 from lms.mail import outbox_dir
 from lms.models import Role, User
+from lms.people import credentials
+from lms.web.database import database, get_session
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 NEW_PASSWORD = "another long passphrase"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lms import learner_files, reflections
-from lms.db import database
-from lms.learner import answers
+from lms import reflections
 from lms.models import Prompt, Reflection, ReflectionRevision, User
+from lms.people import erasure
+from lms.web.database import database
+from lms.web.learner import answers
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 
@@ -129,7 +130,7 @@ def test_an_account_deleted_while_its_save_is_on_its_way_stores_nothing(
     def the_account_is_deleted_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
-            learner_files.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
+            erasure.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
         other.close()
         real_begin_write(session)
 

@@ -8,7 +8,7 @@ import pytest
 
 from lms import create_app
 from lms.config import ConfigError, from_environment
-from lms.security import CONTENT_SECURITY_POLICY
+from lms.web.security import CONTENT_SECURITY_POLICY
 
 
 def test_secret_key_is_generated_once_with_private_mode(tmp_path):

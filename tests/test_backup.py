@@ -29,9 +29,9 @@ from flask import Flask
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from lms import backup, create_app, inbox, learner_files, reflections
+from lms import create_app, learner_files, reflections, review
 from lms.audit import record
-from lms.db import Base, database
+from lms.db import Base
 from lms.models import (
     Attachment,
     Enrollment,
@@ -44,6 +44,8 @@ from lms.models import (
     Role,
     User,
 )
+from lms.ops import backup
+from lms.web.database import database
 from tests import cohort_data, factories
 from tests.conftest import PASSWORD, _backend, _postgres_admin, _postgres_url
 from tests.fixtures.packages.kit import MINIMAL
@@ -146,7 +148,7 @@ def populate(app: Flask, db: Session, runner) -> None:
         )
         assert answer.id == draft.id
         db.flush()
-        inbox.give_feedback(db, facilitator, answer, "Thank you for **this**.")
+        review.give_feedback(db, facilitator, answer, "Thank you for **this**.")
         for n in range(3):
             learner_files.add_file(
                 db,

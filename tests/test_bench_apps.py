@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bench import baseline, frame
-from lms.db import database
 from lms.models import LessonProgress
+from lms.web.database import database
 from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_module
 

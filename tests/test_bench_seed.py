@@ -7,7 +7,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.seed import BENCH_FACILITATOR, BENCH_LEARNER, BENCH_MODULE, BENCH_PASSWORD, seed
-from lms.accounts import credentials
 from lms.models import (
     Cohort,
     CohortModule,
@@ -22,6 +21,7 @@ from lms.models import (
     Role,
     User,
 )
+from lms.people import credentials
 from lms.storage import Storage
 
 

@@ -12,8 +12,8 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from lms.accounts import credentials
 from lms.models import AuditEvent, Membership, Role
+from lms.people import credentials
 from tests.cohort_data import make_cohort, quick_users
 from tests.conftest import PASSWORD, Auth, csrf_token
 

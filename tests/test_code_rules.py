@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -34,3 +37,71 @@ def test_every_noqa_in_the_code_says_why():
             if found and not re.search(r"\(\s*\S.*\)", found["rest"]):
                 unexplained.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert unexplained == []
+
+
+# --- The wings: web → domain → models/db, never back --------------------------------
+
+# (werkzeug.security, password hashing, is a library of its own the domain may use)
+WEB_LIBRARIES = {"flask", "flask_login", "flask_wtf", "flask_babel", "wtforms"}
+# The frame that wires Flask to everything else: the factory and the command line.
+FRAME = {"lms/__init__.py", "lms/cli.py"}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _outside_the_web_wing() -> list[Path]:
+    return [
+        path
+        for path in sorted(ROOT.glob("lms/**/*.py"))
+        if not path.relative_to(ROOT).as_posix().startswith("lms/web/")
+        and path.relative_to(ROOT).as_posix() not in FRAME
+    ]
+
+
+def test_only_the_web_wing_and_the_frame_import_flask_or_wtforms():
+    assert len(_outside_the_web_wing()) > 30  # the domain, packages/, people/, ops/
+    knowing_the_web = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _outside_the_web_wing()
+        for name in _imported_modules(path)
+        if name.split(".")[0] in WEB_LIBRARIES
+    }
+    assert knowing_the_web == set()
+
+
+def test_no_domain_module_imports_from_the_web_wing():
+    reaching_back = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in _outside_the_web_wing()
+        for name in _imported_modules(path)
+        if name == "lms.web" or name.startswith("lms.web.")
+    }
+    assert reaching_back == set()
+
+
+def test_importing_the_domain_loads_no_blueprint():
+    """Blueprints are imported inside create_app: a worker or a script stays light."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, lms.reflections, lms.review, lms.packages, lms.ops.backup; "
+            "print(' '.join(m for m in sys.modules if m.startswith('lms.')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.split()
+    assert "lms.reflections" in loaded
+    assert [name for name in loaded if name.startswith("lms.web")] == []

@@ -8,8 +8,8 @@ import pytest
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
-from lms.accounts import credentials
 from lms.models import Role, Throttle, User
+from lms.people import credentials
 from tests.conftest import PASSWORD, Auth, csrf_token
 from tests.test_accounts import NEW_PASSWORD, REGISTRATION, is_signed_in, reload
 

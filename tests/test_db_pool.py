@@ -12,7 +12,8 @@ import os
 import pytest
 from sqlalchemy import event, text
 
-from lms.db import Database, database
+from lms.db import Database
+from lms.web.database import database
 
 
 def _dbapi_connection_id(pooled: Database) -> int:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from lms import create_app
-from lms.db import database
 from lms.models import ReflectionRevision
+from lms.web.database import database
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 from tests.servers import free_port
@@ -65,7 +65,7 @@ def test_a_full_database_answers_507_in_plain_words_logged_as_an_error(
         pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
         dbapi_connection.execute(f"PRAGMA max_page_count={pages}")
 
-    caplog.set_level(logging.WARNING, logger="lms.errors")
+    caplog.set_level(logging.WARNING, logger="lms.web.errors")
     response = client.post(
         f"/prompts/{prompt.id}/answer",
         data={f"p{prompt.id}-body": "x" * 90_000 + " nearly lost", f"p{prompt.id}-revision": "0"},

@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms import housekeeping, learner_files, storage
+from lms import learner_files, storage
 from lms.models import LearnerFile
+from lms.ops import housekeeping
 from tests.faults import (
     LOCK_TIMEOUT_MS,
     Learner,

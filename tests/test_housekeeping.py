@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms import housekeeping, learner_files
+from lms import learner_files
 from lms.models import Attachment, LearnerFile, Media
+from lms.ops import housekeeping
 from lms.storage import Storage
 from tests.factories import make_module, store_blob
 
@@ -119,7 +120,8 @@ def _hold_in_another_process(folder: Path) -> subprocess.Popen:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from lms.housekeeping import held_folder\n"
+            "import sys, time; from pathlib import Path\n"
+            "from lms.ops.housekeeping import held_folder\n"
             "with held_folder(Path(sys.argv[1])) as pins:\n"
             "    (pins / 'pinned').write_bytes(b'x')\n"
             "    time.sleep(60)",

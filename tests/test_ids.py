@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from lms.ids import MAX_ID, IdConverter, parse_id
+from lms.web.ids import MAX_ID, IdConverter, parse_id
 from tests.access_world import build_world, signed_in
 from tests.test_access_matrix import app_routes
 

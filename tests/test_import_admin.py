@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms.admin import imports
 from lms.models import AuditEvent, Lesson, Module, Role
+from lms.web.admin import imports
 from tests.conftest import csrf_token
 from tests.fixtures.packages.kit import (
     MINIMAL,

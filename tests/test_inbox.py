@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from lms import inbox, reflections
+from lms import reflections, review
 from lms.models import (
     AuditEvent,
     Feedback,
@@ -329,22 +329,22 @@ def test_learner_reads_feedback_and_the_unread_count_falls(world, db):
     people, answers, _ids = world
     learner, facilitator = people["la1"], people["fa"]
     mine, theirs = answers["a1_p1"], answers["b_p1"]
-    inbox.give_feedback(db, facilitator, mine, "Well *seen*.")
-    inbox.give_feedback(db, facilitator, mine, "And one more thought.")
-    inbox.give_feedback(db, people["fb"], theirs, "Not for Amina.")
+    review.give_feedback(db, facilitator, mine, "Well *seen*.")
+    review.give_feedback(db, facilitator, mine, "And one more thought.")
+    review.give_feedback(db, people["fb"], theirs, "Not for Amina.")
     db.commit()
-    assert inbox.unread_feedback_count(db, learner) == 2
-    shown = inbox.feedback_for_learner(db, learner, [mine.id, theirs.id])
+    assert review.unread_feedback_count(db, learner) == 2
+    shown = review.feedback_for_learner(db, learner, [mine.id, theirs.id])
     assert list(shown) == [mine.id]  # never another learner's feedback
     assert [f.body_html for f in shown[mine.id]] == [
         "<p>Well <em>seen</em>.</p>\n",
         "<p>And one more thought.</p>\n",
     ]
-    inbox.mark_feedback_read(db, learner, mine)
+    review.mark_feedback_read(db, learner, mine)
     db.commit()
-    assert inbox.unread_feedback_count(db, learner) == 0
+    assert review.unread_feedback_count(db, learner) == 0
     with pytest.raises(ValueError, match="author"):
-        inbox.mark_feedback_read(db, learner, theirs)
+        review.mark_feedback_read(db, learner, theirs)
 
 
 def test_an_answers_page_lists_its_files_by_name_only(world, auth, db):

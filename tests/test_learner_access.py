@@ -13,12 +13,12 @@ from tests.factories import make_enrollment, make_module
 
 # The view modules of the learner's journey; their routes with a URL parameter are below.
 JOURNEY_MODULES = {
-    "lms.learner.views",
-    "lms.learner.answers",
-    "lms.learner.downloads",
-    "lms.learner.files",
-    "lms.learner.lesson_form",
-    "lms.learner.work",
+    "lms.web.learner.views",
+    "lms.web.learner.answers",
+    "lms.web.learner.downloads",
+    "lms.web.learner.files",
+    "lms.web.learner.lesson_form",
+    "lms.web.learner.work",
 }
 COVERED = {
     "learner.module",
@@ -173,7 +173,7 @@ def test_an_attachment_of_a_lesson_not_opened_is_not_served(app, client, db, mak
 
 
 def test_media_of_an_unpublished_module_needs_an_enrollment(app, client, db, make_user):
-    # Served by lms/media.py through access.load_media.
+    # Served by lms/web/media.py through access.load_media.
     user = make_user()
     Auth(client).login(user.email)
     make_module(db, slug="draft", media=True, published=False, data_dir=app.config["LMS_DATA_DIR"])

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import event, select
 
 from lms import reflections
-from lms.db import database
-from lms.learner import answers
-from lms.learner.forms import AnswerForm
 from lms.models import Prompt, Reflection, ReflectionRevision, User
+from lms.web.database import database
+from lms.web.learner import answers
+from lms.web.learner.forms import AnswerForm
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 from tests.lesson_page import page_form

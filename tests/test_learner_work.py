@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms import inbox, learner_files
-from lms.accounts import throttle
+from lms import learner_files, review
 from lms.models import (
     AuditEvent,
     Enrollment,
@@ -25,6 +24,7 @@ from lms.models import (
     User,
 )
 from lms.offline import localise_media
+from lms.people import throttle
 from tests.conftest import PASSWORD
 from tests.factories import PDF_BYTES, make_enrollment, make_module, png_bytes
 
@@ -204,7 +204,7 @@ def test_feedback_on_my_answers_shows_in_my_work_and_the_export(client, db, make
     user, _module = worked
     facilitator = make_user(Role.FACILITATOR, name="Fatima")
     reflection = db.scalar(select(Reflection))
-    inbox.give_feedback(db, facilitator, reflection, "Thank you, *beautifully* put.")
+    review.give_feedback(db, facilitator, reflection, "Thank you, *beautifully* put.")
     db.commit()
 
     page = client.get("/learning").get_data(as_text=True)

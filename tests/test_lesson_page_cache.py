@@ -1,6 +1,6 @@
 """The lesson page's speed-ups must never show a learner stale or someone else's page.
 
-The page keeps rendered fragments per process (lms.fragments), keyed by the module's
+The page keeps rendered fragments per process (lms.web.fragments), keyed by the module's
 import and the learner's lesson states, and writes a visit only when it records
 something new (lms.progress.visit_is_recorded).
 """
@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from lms import packages
 from lms.db import now_utc
-from lms.fragments import FragmentCache, fragment
 from lms.models import Enrollment, Lesson, LessonProgress
 from lms.storage import Storage
+from lms.web.fragments import FragmentCache, fragment
 from tests.factories import make_enrollment, make_module
 from tests.fixtures.packages.kit import MINIMAL, copy_package, replace
 

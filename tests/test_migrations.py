@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic.script import ScriptDirectory
 from sqlalchemy import Integer, delete, func, inspect, select, text
 
-from lms import migrate
-from lms.db import Base, database
+from lms.db import Base
 from lms.models import Membership, Reflection, Role, User
+from lms.ops import migrate
+from lms.web.database import database
 from tests.cohort_data import make_cohort, make_module, quick_users, submit
 
 

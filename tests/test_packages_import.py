@@ -501,7 +501,7 @@ import os, sys
 from pathlib import Path
 from sqlalchemy import event
 from lms import create_app, packages
-from lms.db import database
+from lms.web.database import database
 from lms.storage import Storage
 
 app = create_app()

@@ -12,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import event
 
-from lms.db import database
 from lms.models import Role
+from lms.web.database import database
 from tests.cohort_data import make_cohort, make_module, quick_users, submit
 
 

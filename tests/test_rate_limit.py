@@ -17,9 +17,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from lms import create_app
-from lms.accounts import credentials, throttle
-from lms.db import database, now_utc
+from lms.db import now_utc
 from lms.models import Role, Throttle, User
+from lms.people import credentials, throttle
+from lms.web.database import database
 from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD, Auth, csrf_token
 from tests.factories import make_enrollment, make_module

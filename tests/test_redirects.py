@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from lms.models import Role
-from lms.security import is_local_path
+from lms.web.security import is_local_path
 from tests.conftest import PASSWORD, csrf_token
 
 # The `next` parameter exactly as it stands in the URL: some are percent-encoded, and

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from lms import reflections
-from lms.db import database
 from lms.models import (
     Prompt,
     Reflection,
@@ -17,6 +16,7 @@ from lms.models import (
     ReviewState,
     User,
 )
+from lms.web.database import database
 from tests.factories import make_module
 
 

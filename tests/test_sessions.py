@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lms import create_app
-from lms.db import database
+from lms.web.database import database
 from tests.conftest import PASSWORD, Auth
 from tests.test_accounts import NEW_PASSWORD, is_signed_in
 

@@ -13,9 +13,9 @@ import traceback
 
 from sqlalchemy import select
 
-from lms.accounts import throttle
 from lms.db import Database
 from lms.models import Throttle
+from lms.people import throttle
 
 PROCESSES = 4
 TRANSACTIONS = 150

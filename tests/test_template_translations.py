@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template_string
 
-from lms import template_gettext
+from lms.web import template_gettext
 
 
 def test_a_request_looks_its_translations_up_once(app, monkeypatch):
@@ -49,7 +49,7 @@ def test_form_messages_read_wtforms_catalog_once_per_process(app):
     from wtforms import StringField
     from wtforms.validators import InputRequired
 
-    from lms import forms
+    from lms.web import forms
 
     class NameForm(forms.BaseForm):
         class Meta:

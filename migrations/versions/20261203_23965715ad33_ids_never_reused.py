@@ -87,7 +87,7 @@ def upgrade() -> None:
     _add_token("user", "public_id")
     _add_token("membership", "calendar_token")
     if op.get_bind().dialect.name == "sqlite":
-        # Rebuilt with foreign keys off (lms.migrate.sqlite_foreign_keys_off) and checked
+        # Rebuilt with foreign keys off (lms.ops.migrate.sqlite_foreign_keys_off) and checked
         # before the transaction commits.
         for name in TABLES_WITH_IDS:
             with op.batch_alter_table(

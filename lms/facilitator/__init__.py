@@ -1,6 +1,0 @@
-"""The facilitator's pages: cohorts, reflections inbox, feedback, progress grid."""
-
-from lms.facilitator import cohorts, grid, inbox, invitations  # noqa: F401  (they register pages)
-from lms.facilitator.views import bp
-
-__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""People as a concept: credentials, sign-in throttling, erasing an account."""

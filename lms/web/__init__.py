@@ -1,0 +1,1 @@
+"""The web wing: everything that knows Flask (plumbing, access checks, the four blueprints)."""

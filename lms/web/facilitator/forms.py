@@ -1,0 +1,190 @@
+"""Forms of the facilitator area (and the cohort form the admin area shares)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+    URLField,
+    ValidationError,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from lms import cohorts
+from lms.calendar import zone_names
+from lms.models import Module, ReviewState, Role, User
+from lms.web.database import get_session
+from lms.web.forms import BaseForm, strip
+from lms.web.ids import parse_id
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as check boxes: easier than a list box on a phone."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CohortForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[strip]
+    )
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
+    facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
+    # No description: the shared field macro shows none for check boxes.
+    closed = BooleanField(_l("Closed: the join code and invitations stop working (members stay)"))
+    submit = SubmitField(_l("Save cohort"))
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The cohort cannot end before it starts."))
+
+
+class AddMembersForm(BaseForm):
+    emails = TextAreaField(
+        _l("Email addresses"),
+        validators=[Optional(), Length(max=200_000)],
+        description=_l("One per line, or separated by commas."),
+    )
+    csv_file = FileField(
+        _l("Or a CSV file"),
+        validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv or .txt file."))],
+        description=_l("A column headed “email”, or the addresses in the first column."),
+    )
+    submit = SubmitField(_l("Send invitations"))
+
+
+def _http_url(_form, field) -> None:
+    if field.data:
+        parts = urlsplit(field.data)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError(_l("Use a link that starts with https:// or http://."))
+        # A link has no spaces or line breaks; a line break would start a new line (a
+        # property of its own) in the calendar files members import.
+        if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+            raise ValidationError(_l("A link has no spaces or line breaks."))
+
+
+def _known_zone(_form, field) -> None:
+    if field.data not in zone_names():
+        raise ValidationError(_l("Choose a time zone from the list, such as Europe/Berlin."))
+
+
+class LiveSessionForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Start time"), validators=[DataRequired()])
+    time_zone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64), _known_zone],
+        filters=[strip],
+        description=_l("The time zone of the date and time above, such as Africa/Nairobi."),
+        render_kw={"list": "time-zones", "autocomplete": "off"},
+    )
+    duration_minutes = IntegerField(
+        _l("Length in minutes"), default=60, validators=[InputRequired(), NumberRange(5, 1440)]
+    )
+    join_url = URLField(
+        _l("Join link"), validators=[Optional(), Length(max=500), _http_url], filters=[strip]
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
+    submit = SubmitField(_l("Save live session"))
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: only its CSRF token matters."""
+
+    submit = SubmitField()
+
+
+REVIEW_STATE_LABELS = {
+    ReviewState.NEW: _l("New"),
+    ReviewState.REVIEWED: _l("Reviewed"),
+    ReviewState.NEEDS_REPLY: _l("Needs reply"),
+}
+
+
+class InboxFilterForm(BaseForm):
+    """The inbox's filters, read from the query string; choices are set by the view."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    cohort = SelectField(_l("Cohort"), coerce=parse_id, validate_choice=True)
+    module = SelectField(_l("Module"), coerce=parse_id, validate_choice=True)
+    lesson = SelectField(_l("Lesson"), coerce=parse_id, validate_choice=True)
+    prompt = SelectField(_l("Prompt"), coerce=parse_id, validate_choice=True)
+    learner = StringField(
+        _l("Learner's name or email"), validators=[Optional(), Length(max=254)], filters=[strip]
+    )
+    state = SelectField(
+        _l("State"),
+        choices=[SelectChoice("", _l("Any"))]
+        + [SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
+    )
+
+
+class FeedbackForm(BaseForm):
+    body = TextAreaField(
+        _l("Your feedback"),
+        validators=[DataRequired(), Length(max=20_000)],
+        description=_l("Light Markdown: **bold**, *italic*, lists and links."),
+    )
+    submit = SubmitField(_l("Send feedback"))
+
+
+class ReviewStateForm(BaseForm):
+    state = SelectField(
+        _l("Mark as"),
+        choices=[SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
+    )
+    submit = SubmitField(_l("Save state"))
+
+
+def cohort_form(**kwargs) -> CohortForm:
+    """The cohort form with today's modules and staff as its choices."""
+    session = get_session()
+    form = CohortForm(**kwargs)
+    form.modules.choices = [
+        SelectChoice(m.id, m.title)
+        for m in session.scalars(select(Module).order_by(Module.title, Module.id))
+    ]
+    form.facilitators.choices = [
+        SelectChoice(u.id, f"{u.display_name} <{u.email}>")
+        for u in session.scalars(
+            select(User)
+            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    ]
+    return form
+
+
+def cohort_details(form: CohortForm) -> cohorts.CohortDetails:
+    """What the cohort form says, for lms.cohorts."""
+    return cohorts.CohortDetails(
+        name=form.name.data,
+        description=form.description.data or "",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        module_ids=form.modules.data or [],
+        facilitator_ids=form.facilitators.data or [],
+        closed=bool(form.closed.data),
+    )

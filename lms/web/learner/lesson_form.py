@@ -1,0 +1,221 @@
+"""The lesson page is one form: no button of it loses what was typed in another box.
+
+Without JavaScript every button of the lesson page (Save draft, Submit answer, Upload,
+Remove, Mark complete) posts the whole page here. Every box whose text changed is kept
+as a draft first, each based on the revision its page showed and checked for a
+conflict on its own; the files chosen for any prompt are attached; only then is the
+pressed button's action done. A conflict on any box shows the conflict page with both
+texts of each such box, and the action waits until the learner presses it again.
+The autosave script saves box by box through ``lms.web.learner.answers`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, logout_user
+from sqlalchemy.orm import Session
+
+from lms import learner_files, progress, reflections
+from lms.models import Enrollment, Lesson
+from lms.web import access
+from lms.web.database import begin_write, get_session, reads_first
+from lms.web.ids import parse_id
+from lms.web.learner import files, signed_out
+from lms.web.learner.forms import AnswerForm
+from lms.web.learner.views import bp, complete_and_say, lesson_url, locked_page, saved_message
+from lms.web.request_limits import accepts_files
+
+
+@dataclass
+class Box:
+    """One answer box as the page sent it: the prompt's answer and the form that reads it."""
+
+    answer: reflections.Answer
+    form: AnswerForm
+
+    @property
+    def prompt_id(self) -> int:
+        return self.answer.prompt.id
+
+    @property
+    def pressed(self) -> bool:
+        """One of this box's own buttons was pressed (save, submit, keep both)."""
+        return bool(self.form.save.data or self.form.submit.data or self.form.combine.data)
+
+    def based_on(self, pressed_here: bool) -> int:
+        """The revision the learner's text is based on.
+
+        The conflict page sends each box with the newer revision it showed and the one
+        the text was first based on (``-base``): the newer one counts only for the box
+        whose button the learner pressed, having chosen what to keep; any other box is
+        still in conflict and is shown again.
+        """
+        base = parse_id(request.form.get(f"p{self.prompt_id}-base"))
+        return self.form.revision.data if pressed_here or base is None else base
+
+
+@bp.post("/modules/<slug>/lessons/<lesson_slug>")
+@accepts_files("LMS_LEARNER_QUOTA_BYTES")  # every box of the lesson, and the files chosen
+@reads_first
+def save_lesson(slug: str, lesson_slug: str):
+    if not current_user.is_authenticated:
+        page = signed_out.sign_in_to_save()
+        if page is not None:
+            return page
+    session = get_session()
+    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
+    if enrollment is None:
+        return redirect(url_for("learner.module", slug=slug))
+    outline = progress.outline(session, current_user, lesson.module)
+    try:
+        entry = progress.ensure_unlocked(outline, lesson)
+    except progress.LessonLockedError as locked:
+        return locked_page(lesson, locked.blocking)
+    if entry.state == progress.LessonState.NOT_STARTED:
+        # Never opened, so never shown to them: nothing on it can have been typed.
+        return redirect(lesson_url(lesson.module, lesson.slug))
+    answers = reflections.answers_for_lesson(session, current_user, lesson)
+    return post_answers(session, lesson, enrollment, answers)
+
+
+def post_answers(
+    session: Session,
+    lesson: Lesson,
+    enrollment: Enrollment | None,
+    answers: list[reflections.Answer],
+):
+    """Keep every box sent, attach the chosen files, then do what the pressed button asks."""
+    if request.form.get("account", current_user.public_id) != current_user.public_id:
+        # The page was opened in another account, which this browser has left since.
+        return signed_out.texts_page(
+            gettext(
+                "This page was opened in another account, so nothing on it was saved here. "
+                "Copy what you need from it."
+            ),
+            409,
+        )
+    boxes = [
+        Box(answer, AnswerForm.for_prompt(answer.prompt))
+        for answer in answers
+        if f"p{answer.prompt.id}-body" in request.form
+    ]
+    if not all([box.form.validate() for box in boxes]):
+        return _not_saved(lesson, boxes, 400)
+    removing = None
+    if request.form.get("remove"):
+        # Looked up before anything is written: another's file answers 404 at once.
+        removing = access.load_own_file(session, current_user, request.form["remove"])
+    pressed = next((box for box in boxes if box.pressed), None)
+    submitting = pressed if pressed is not None and pressed.form.submit.data else None
+
+    begin_write(session)
+    conflicts, refused = [], []
+    for box in boxes:
+        try:
+            _keep(session, box, box.based_on(box is pressed), submit=box is submitting)
+        except reflections.ConflictError as conflict:
+            conflicts.append((box, conflict))
+        except reflections.EmptyAnswerError:
+            submitting = None
+            flash(gettext("Write your answer before you submit it."), "error")
+        except reflections.UnknownRevisionError:
+            box.form.body.errors = [
+                gettext(
+                    "Not saved: this page is out of date. Copy your text, reload the page, "
+                    "and paste it."
+                )
+            ]
+            refused.append(box)
+        except reflections.GoneError:
+            # The account was deleted while this was on its way: nobody is signed in.
+            logout_user()
+            session.rollback()
+            return signed_out.texts_page(
+                gettext("Not saved: this account or a question of this page no longer exists."),
+                410,
+            )
+    attached = files.Attached()
+    for answer in answers:
+        chosen = files.chosen_files(answer.prompt) if answer.prompt.accepts_files else []
+        if chosen:
+            files.attach(session, answer.prompt, answer.reflection, chosen, attached)
+
+    if conflicts or refused:
+        files.commit(session, attached)
+        files.say_attached(attached)
+        if not refused:
+            return _conflict_page(lesson, conflicts)
+        for box, _conflict in conflicts:  # shown too, so that no text leaves the screen
+            box.form.body.errors = [
+                gettext("Changed in another tab or on another device: save to see both texts.")
+            ]
+        return _not_saved(lesson, refused + [box for box, _conflict in conflicts], 400)
+    target = _act(session, lesson, enrollment, answers, pressed, submitting, removing)
+    files.commit(session, attached)
+    files.say_attached(attached)
+    if removing is not None:
+        learner_files.remove_paths([target[1]])
+    return redirect(target[0])
+
+
+def _keep(session: Session, box: Box, based_on: int, *, submit: bool) -> None:
+    body = box.form.body.data
+    reflection = box.answer.reflection
+    combine = box.form.combine.data and reflection is not None
+    if combine and reflection.revision_count == based_on:
+        # The conflict page's "keep both": the newer text, then the learner's.
+        body = reflection.current_body.rstrip() + "\n\n" + body.lstrip()
+    verb = reflections.submit if submit else reflections.save_draft
+    box.answer.reflection = verb(
+        session, current_user, box.answer.prompt, body, based_on=based_on, reflection=reflection
+    )
+
+
+def _act(session, lesson, enrollment, answers, pressed, submitting, removing):
+    """Do what the pressed button asks; (where to go, the path of a removed file)."""
+    if removing is not None:
+        path = files.remove(session, removing)
+        owner = next((a for a in answers if removing in a.files), None)
+        return _url(lesson, owner.prompt.id if owner else None), path
+    if request.form.get("complete") and enrollment is not None:
+        return complete_and_say(session, lesson, enrollment), None
+    upload = next((a for a in answers if request.form.get(f"u{a.prompt.id}-submit")), None)
+    if upload is not None:
+        if not files.chosen_files(upload.prompt):
+            flash(gettext("Choose a file to attach."), "error")
+        return _url(lesson, upload.prompt.id), None
+    if submitting is not None:
+        flash(gettext("Your answer is submitted. You can still edit it and submit it again."))
+    elif pressed is None:
+        flash(gettext("What you wrote is saved."))
+    elif not pressed.form.submit.data:  # Save draft, or a choice on the conflict page
+        reflection = pressed.answer.reflection
+        if reflection is not None and reflection.revision_count:
+            flash(saved_message(reflection))
+    return _url(lesson, pressed.prompt_id if pressed else None), None
+
+
+def _url(lesson: Lesson, prompt_id: int | None) -> str:
+    anchor = f"prompt-{prompt_id}" if prompt_id else "reflect"
+    return lesson_url(lesson.module, lesson.slug, _anchor=anchor)
+
+
+def _conflict_page(lesson: Lesson, conflicts: list[tuple[Box, reflections.ConflictError]]):
+    return render_template(
+        "learner/conflict.html",
+        lesson=lesson,
+        conflicts=[(box.answer.prompt, conflict) for box, conflict in conflicts],
+        back=_url(lesson, conflicts[0][0].prompt_id),
+    ), 409
+
+
+def _not_saved(lesson: Lesson, boxes: list[Box], status: int):
+    return render_template(
+        "learner/answer.html",
+        lesson=lesson,
+        boxes=[(box.answer.prompt, box.form) for box in boxes],
+        back=_url(lesson, boxes[0].prompt_id if boxes else None),
+    ), status

@@ -1,0 +1,56 @@
+"""Images, sound and video shown inside lessons, served from their content-addressed blobs.
+
+Only raster images, audio and video are ever shown inline; anything else is sent as
+a download. Every answer says ``nosniff`` and carries a sandboxing CSP, so a file
+can never become a page of this site. The lesson HTML links each file with
+``?v=<hash>``: such a URL always names the same bytes and may be cached for a year.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask_login import current_user
+
+from lms import filetypes
+from lms.html import MEDIA_URL_PREFIX
+from lms.models import Role
+from lms.storage import Storage
+from lms.web import access
+from lms.web.database import get_session
+
+bp = Blueprint("media", __name__, url_prefix=MEDIA_URL_PREFIX)
+access.guard_blueprint(bp, Role.LEARNER, Role.FACILITATOR, Role.ADMIN)
+
+A_YEAR = 365 * 24 * 3600
+MEDIA_CSP = "default-src 'none'; sandbox"
+
+
+@bp.get("/<module_slug>/<path:path>")
+def media_file(module_slug: str, path: str):
+    media = access.load_media(get_session(), current_user, module_slug, path)
+    blob = Storage(Path(current_app.config["LMS_DATA_DIR"])).blob_path(media.sha256)
+    if not blob.is_file():
+        abort(404)
+    known = filetypes.type_for_name(media.path)
+    inline = known is not None and known.inline and known.content_type == media.content_type
+    # A path, not a stream: its size lets players seek and slow connections resume.
+    response = send_file(
+        blob,
+        mimetype=media.content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=posixpath.basename(media.path),
+        conditional=True,
+        etag=media.sha256,
+        max_age=None,
+    )
+    if request.args.get("v") == media.sha256[:16]:
+        response.headers["Cache-Control"] = f"private, max-age={A_YEAR}, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
