@@ -48,9 +48,8 @@ from lms.models import (
     User,
 )
 from lms.people import credentials
-from tests import cohort_data
 from tests.conftest import PASSWORD, csrf_token
-from tests.factories import make_module
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 from tests.fixtures.packages.kit import MINIMAL, zip_folder
 
 # The test password under few pbkdf2 rounds: werkzeug checks any method it names.
@@ -135,7 +134,7 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
     """Every object of the module docstring, committed (the uploads only if asked)."""
     data_dir = app.config["LMS_DATA_DIR"]
     roles = [Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR, Role.ADMIN]
-    people = cohort_data.quick_users(db, *roles, Role.LEARNER)
+    people = make_users(db, *roles, Role.LEARNER)
     learner_a, learner_b, facilitator_a, facilitator_b, admin, forgetful = people
     for person in people:
         # Checked dozens of times per world: scrypt's cost is not what the matrix tests.
@@ -152,9 +151,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
     lesson_1, lesson_2 = module.lessons
     prompt_1, prompt_2 = lesson_1.prompts[0], lesson_2.prompts[0]
     attachment_2 = db.scalar(select(Attachment).where(Attachment.lesson_id == lesson_2.id))
-    cohort_a = cohort_data.make_cohort(db, "Cohort A", [module], [facilitator_a], [learner_a])
-    cohort_b = cohort_data.make_cohort(db, "Cohort B", [module], [facilitator_b], [learner_b])
-    cohort_c = cohort_data.make_cohort(db, "Cohort C")
+    cohort_a = make_cohort(db, "Cohort A", [module], [facilitator_a], [learner_a])
+    cohort_b = make_cohort(db, "Cohort B", [module], [facilitator_b], [learner_b])
+    cohort_c = make_cohort(db, "Cohort C")
 
     # Learner A finished the module; learner B opened its first lesson.
     db.add(
@@ -170,9 +169,9 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
     db.add(Enrollment(user_id=learner_b.id, module_id=module.id, last_lesson_id=lesson_1.id))
     _progress(db, learner_b, lesson_1, complete=False)
     db.commit()
-    answer = cohort_data.submit(db, learner_a, prompt_1, "What I learned about listening")
-    hidden_answer = cohort_data.submit(db, learner_a, prompt_2, "What I fear at home")
-    cohort_data.submit(db, learner_b, prompt_1, "Learner B's answer")
+    answer = make_reflection(db, learner_a, prompt_1, "What I learned about listening")
+    hidden_answer = make_reflection(db, learner_a, prompt_2, "What I fear at home")
+    make_reflection(db, learner_b, prompt_1, "Learner B's answer")
     answer.shared_at = hidden_answer.shared_at = now_utc()
     hidden_answer.hidden_at, hidden_answer.hidden_by_id = now_utc(), facilitator_a.id
     learner_file = learner_files.add_file(

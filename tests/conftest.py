@@ -1,4 +1,4 @@
-"""Fixtures in the flaskr shape: app, client, runner, and factories for people.
+"""Fixtures in the flaskr shape: app, client, runner, auth, and the make_user factory.
 
 Every test gets a fresh database of its own: on SQLite a copy of a file migrated
 once per test process; on PostgreSQL (LMS_TEST_DATABASE=postgresql) a database
@@ -12,6 +12,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from lms import create_app
 from lms.db import make_engine
-from lms.models import Role, User
+from lms.models import User
 from lms.ops import migrate
-from lms.people import credentials
 from lms.web.database import database
+from tests import factories
+from tests.factories import PASSWORD
 from tests.servers import LiveServer
 
-PASSWORD = "a long test passphrase"
 POSTGRES_ADMIN_URL = os.environ.get(
     "LMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -139,27 +140,8 @@ def db(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def make_user(db: Session) -> Callable[..., User]:
-    """Create (and commit) an account: make_user(role=Role.ADMIN, email=...)."""
-    counter = iter(range(1, 1_000_000))
-
-    def make(
-        role: Role = Role.LEARNER,
-        email: str | None = None,
-        name: str | None = None,
-        password: str = PASSWORD,
-    ) -> User:
-        n = next(counter)
-        user = credentials.create_user(
-            db,
-            email or f"{role.value}{n}@example.org",
-            name or f"{role.value.title()} {n}",
-            password,
-            role,
-        )
-        db.commit()
-        return user
-
-    return make
+    """factories.make_user on the test's session: make_user(Role.ADMIN, email=...)."""
+    return partial(factories.make_user, db)
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:

@@ -1,10 +1,13 @@
 """Rows for tests, built directly with the ORM (no package importer involved).
 
+    learner, facilitator = make_users(db, Role.LEARNER, Role.FACILITATOR)
     module = make_module(db, lessons=3, sequence="linear", prompts=2, attachments=1,
                          data_dir=app.config["LMS_DATA_DIR"])
+    cohort = make_cohort(db, "Spring cohort", [module], [facilitator], [learner])
+    reflection = make_reflection(db, learner, module.lessons[0].prompts[0], "My answer")
 
 Attachment and media files are real blobs written through ``lms.storage``, so
-downloads and offline zips serve real bytes.
+downloads and offline zips serve real bytes. Every factory commits unless told not to.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Sequence as Seq
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -26,13 +31,24 @@ from lms.models import (
     Enrollment,
     Lesson,
     Media,
+    Membership,
+    MembershipRole,
     Module,
     Prompt,
+    Reflection,
+    ReflectionRevision,
+    ReflectionState,
+    Role,
     Sequence,
     User,
 )
+from lms.people.credentials import hash_password, normalise_email
 from lms.storage import Storage, write_bytes_atomic
-from tests import cohort_data
+
+# Every account the factories make signs in with this, unless given another.
+PASSWORD = "a long test passphrase"
+# When make_reflection's answers are submitted (plus their ``minutes``).
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 _numbers = count(1)
 
@@ -67,6 +83,49 @@ def store_blob(data_dir: str | Path, data: bytes) -> str:
     return sha256
 
 
+@cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
+
+
+def make_user(
+    db: Session,
+    role: Role = Role.LEARNER,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    commit: bool = True,
+) -> User:
+    """An account that signs in with the password; its email is stored as sign-up would.
+
+    The hash is made once per password and process: scrypt is slow by design, and what
+    a test checks of a hash does not depend on its salt.
+    """
+    n = next(_numbers)
+    user = User(
+        email=normalise_email(email or f"{role.value}-{n}@example.org"),
+        display_name=(name or f"{role.value.title()} {n}").strip(),
+        password_hash=_password_hash(password),
+        role=role,
+    )
+    db.add(user)
+    db.flush()
+    if commit:
+        db.commit()
+    return user
+
+
+def make_users(db: Session, *roles: Role) -> list[User]:
+    """One account per role, named by its place ("Learner 1", "Facilitator 2"), committed."""
+    users = [
+        make_user(db, role, name=f"{role.value.title()} {n}", commit=False)
+        for n, role in enumerate(roles, start=1)
+    ]
+    db.commit()
+    return users
+
+
 def _prompt_specs(prompts: int | Seq[dict[str, Any]]) -> list[dict[str, Any]]:
     if isinstance(prompts, int):
         return [{} for _ in range(prompts)]
@@ -85,6 +144,7 @@ def make_module(
     data_dir: str | Path | None = None,
     slug: str | None = None,
     title: str | None = None,
+    lesson_title: str = "Lesson {n} of {module}",
     published: bool = True,
     commit: bool = True,
 ) -> Module:
@@ -92,6 +152,7 @@ def make_module(
 
     ``prompts`` specs are dicts of Prompt fields (``required``, ``accepts_files``,
     ``text``), applied to every lesson. Attachments and media need ``data_dir``.
+    ``lesson_title`` names each lesson: ``{n}`` is its position, ``{module}`` the title.
     """
     n = next(_numbers)
     slug = slug or f"module-{n}"
@@ -150,7 +211,7 @@ def make_module(
             module_id=module.id,
             slug=f"lesson-{position}",
             position=position,
-            title=f"Lesson {position} of {module.title}",
+            title=lesson_title.format(n=position, module=module.title),
             minutes=15,
             body_markdown=f"Lesson {position} text.",
             body_html=f"<p>Lesson {position} text.</p>" + (media_html if position == 1 else ""),
@@ -188,13 +249,50 @@ def make_enrollment(db: Session, user: User, module: Module) -> Enrollment:
 
 def make_cohort(
     db: Session,
-    *,
+    name: str = "Spring cohort",
+    modules: Seq[Module] = (),
     facilitators: Seq[User] = (),
     learners: Seq[User] = (),
-    name: str = "Cohort",
-    modules: Seq[Module] = (),
 ) -> Cohort:
     """A cohort with its modules and facilitator and learner memberships (committed)."""
-    return cohort_data.make_cohort(
-        db, name, modules=modules, facilitators=facilitators, learners=learners
+    cohort = Cohort(name=name)
+    cohort.modules = list(modules)
+    db.add(cohort)
+    db.flush()
+    for user in facilitators:
+        db.add(Membership(cohort_id=cohort.id, user_id=user.id, role=MembershipRole.FACILITATOR))
+    for user in learners:
+        db.add(Membership(cohort_id=cohort.id, user_id=user.id, role=MembershipRole.LEARNER))
+    db.commit()
+    return cohort
+
+
+def make_reflection(
+    db: Session, user: User, prompt: Prompt, body: str, minutes: int = 0
+) -> Reflection:
+    """A submitted reflection with one revision, submitted ``minutes`` after T0 (committed)."""
+    at = T0 + timedelta(minutes=minutes)
+    reflection = Reflection(
+        user_id=user.id,
+        prompt_id=prompt.id,
+        state=ReflectionState.SUBMITTED,
+        revision_count=1,
+        current_body=body,
+        submitted_at=at,
+        submitted_revision=1,
+        submitted_body=body,
+        updated_at=at,
     )
+    db.add(reflection)
+    db.flush()
+    db.add(
+        ReflectionRevision(
+            reflection_id=reflection.id,
+            number=1,
+            body=body,
+            submitted=True,
+            prompt_text=prompt.text,
+        )
+    )
+    db.commit()
+    return reflection

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from lms.models import Enrollment, LessonProgress, Reflection, ReflectionRevision, Role, User
-from tests import cohort_data, factories
+from tests import factories
 from tests.conftest import PASSWORD
 from tests.servers import free_port
 
@@ -122,7 +122,7 @@ def learners_on_a_prompt(db: Session, data_dir: str, count: int) -> tuple[int, l
     )
     lesson = module.lessons[0]
     prompt_id = lesson.prompts[0].id
-    learners = cohort_data.quick_users(db, *[Role.LEARNER] * count)
+    learners = factories.make_users(db, *[Role.LEARNER] * count)
     for learner in learners:
         db.add(Enrollment(user_id=learner.id, module_id=module.id, last_lesson_id=lesson.id))
         db.add(LessonProgress(user_id=learner.id, lesson_id=lesson.id))

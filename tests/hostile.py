@@ -40,8 +40,8 @@ from lms.models import (
 )
 from lms.people import credentials
 from lms.web.admin import imports
-from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
+from tests.factories import make_users
 
 
 @dataclass(frozen=True)
@@ -443,7 +443,7 @@ class World:
         self.long_texts = [joined(group) for group in bundles(payloads, LONG_TEXT_LIMIT)]
         self.pages: list[tuple[Actor, str]] = []
         self.seen: list[tuple[str, str]] = []
-        [admin] = quick_users(db, Role.ADMIN)
+        [admin] = make_users(db, Role.ADMIN)
         self.admin_email = admin.email
         self.admin = Actor(app, admin.email)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms import audit
 from lms.models import AuditEvent, Role
-from tests.cohort_data import make_cohort, make_module, quick_users
+from tests.factories import make_cohort, make_module, make_users
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_only_admins_read_the_log(app, auth, make_user):
 
 
 def test_exporting_a_cohorts_progress_is_recorded(auth, db):
-    facilitator, learner = quick_users(db, Role.FACILITATOR, Role.LEARNER)
+    facilitator, learner = make_users(db, Role.FACILITATOR, Role.LEARNER)
     module = make_module(db, lessons=2)
     cohort = make_cohort(db, "A", [module], [facilitator], [learner])
     path = f"/facilitate/cohorts/{cohort.id}/modules/{module.id}/progress.csv"

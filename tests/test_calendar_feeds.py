@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from lms.models import AuditEvent, Membership, Role
 from lms.people import credentials
-from tests.cohort_data import make_cohort, quick_users
 from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.factories import make_cohort, make_users
 
 NEW_PASSWORD = "another long test passphrase"
 
@@ -23,7 +23,7 @@ NEW_PASSWORD = "another long test passphrase"
 @pytest.fixture
 def members(db):
     """A learner in two cohorts with a facilitator; an admin in neither."""
-    learner, facilitator, admin = quick_users(db, Role.LEARNER, Role.FACILITATOR, Role.ADMIN)
+    learner, facilitator, admin = make_users(db, Role.LEARNER, Role.FACILITATOR, Role.ADMIN)
     first = make_cohort(db, "First circle", facilitators=[facilitator], learners=[learner])
     second = make_cohort(db, "Second circle", learners=[learner])
     return learner, facilitator, admin, first, second
@@ -98,7 +98,7 @@ def test_a_member_gets_a_new_calendar_link_and_the_old_one_stops(app, db, member
 
 def test_only_members_get_a_new_calendar_link(app, db, members):
     learner, _facilitator, admin, first, _second = members
-    outsider, *_ = quick_users(db, Role.LEARNER)
+    outsider, *_ = make_users(db, Role.LEARNER)
     before = _tokens(db, learner.id)
     assert _as(app, outsider).post(f"/cohorts/{first.id}/calendar-link").status_code == 404
     assert _as(app, admin).post(f"/cohorts/{first.id}/calendar-link").status_code == 404

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lms.models import Invitation, LiveSession, Role
-from tests.cohort_data import make_cohort, make_module, quick_users, submit
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 
 
 @pytest.fixture
@@ -15,8 +15,8 @@ def world(db):
     """Two cohorts, each with a facilitator, a learner and a submitted reflection."""
     names = ["admin", "facilitator_a", "learner_a", "facilitator_b", "learner_b", "outsider"]
     roles = [Role.ADMIN, Role.FACILITATOR, Role.LEARNER, Role.FACILITATOR, Role.LEARNER]
-    people = dict(zip(names, quick_users(db, *roles, Role.LEARNER), strict=True))
-    module = make_module(db)
+    people = dict(zip(names, make_users(db, *roles, Role.LEARNER), strict=True))
+    module = make_module(db, lessons=2)
     cohort_a = make_cohort(db, "A", [module], [people["facilitator_a"]], [people["learner_a"]])
     cohort_b = make_cohort(db, "B", [module], [people["facilitator_b"]], [people["learner_b"]])
     invitation = Invitation(cohort_id=cohort_a.id, email="newcomer@example.org")
@@ -27,7 +27,7 @@ def world(db):
     db.add(live)
     db.commit()
     prompt = module.lessons[0].prompts[0]
-    reflection = submit(db, people["learner_a"], prompt, "My answer in A")
+    reflection = make_reflection(db, people["learner_a"], prompt, "My answer in A")
     ids = {
         "cohort": cohort_a.id,
         "cohort_b": cohort_b.id,

@@ -22,7 +22,7 @@ from lms.models import (
     MembershipRole,
     Role,
 )
-from tests.cohort_data import make_cohort, make_module
+from tests.factories import make_cohort, make_module
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def _cohort_form(**overrides):
 
 
 def test_admin_creates_a_cohort_with_modules_and_facilitators(admin, make_user, auth, db):
-    module = make_module(db)
+    module = make_module(db, lessons=2)
     facilitator = make_user(Role.FACILITATOR)
     response = auth.post(
         "/admin/cohorts/new",

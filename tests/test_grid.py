@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from lms.models import LessonProgress, Membership, MembershipRole, ProgressStatus, Role, User
-from tests.cohort_data import T0, make_cohort, make_module, quick_users
+from tests.factories import T0, make_cohort, make_module, make_users
 
 
 def _progress(db, user, lesson, status, day):
@@ -27,12 +27,12 @@ def _progress(db, user, lesson, status, day):
 
 @pytest.fixture
 def world(db):
-    facilitator, other_facilitator, ana, ben, cai = quick_users(
+    facilitator, other_facilitator, ana, ben, cai = make_users(
         db, Role.FACILITATOR, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.LEARNER
     )
     ana.display_name, ben.display_name, cai.display_name = "Ana", "Ben", "=Cai"
-    module = make_module(db, lessons=4)
-    unrelated = make_module(db, "unrelated", lessons=1)
+    module = make_module(db, lessons=4, lesson_title="Lesson {n}")
+    unrelated = make_module(db, slug="unrelated", title="Unrelated", lessons=1)
     cohort = make_cohort(db, "A", [module], [facilitator], [ana, ben, cai])
     make_cohort(db, "B", [module, unrelated], [other_facilitator], [])
     first, second, third, _fourth = module.lessons
@@ -174,7 +174,7 @@ def _bulk_learners(db, cohort_id, lesson_ids, learners, first=0):
 
 
 def _big_cohort(db, lessons):
-    (facilitator,) = quick_users(db, Role.FACILITATOR)
+    (facilitator,) = make_users(db, Role.FACILITATOR)
     module = make_module(db, lessons=lessons)
     cohort = make_cohort(db, modules=[module], facilitators=[facilitator])
     lesson_ids = [lesson.id for lesson in module.lessons]

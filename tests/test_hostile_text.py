@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from lms import learner_files
 from lms.mail import outbox_dir
 from lms.models import LearnerFile, LiveSession, Role
-from tests.cohort_data import quick_users
-from tests.factories import make_cohort, make_enrollment, make_module
+from tests.factories import make_cohort, make_enrollment, make_module, make_users
 from tests.hostile import JOIN_LINKS, PAYLOADS, World, as_sent_by_a_browser, assert_inert
 
 
@@ -147,7 +146,7 @@ def test_file_names_never_reach_paths_or_headers(app, db, auth, make_user):
 
 
 def test_a_name_with_line_breaks_stays_out_of_mail_headers(app, db, auth):
-    admin, facilitator, learner = quick_users(db, Role.ADMIN, Role.FACILITATOR, Role.LEARNER)
+    admin, facilitator, learner = make_users(db, Role.ADMIN, Role.FACILITATOR, Role.LEARNER)
     auth.login(admin.email)
     response = auth.post(
         "/admin/cohorts/new",
@@ -174,7 +173,7 @@ def test_a_name_with_line_breaks_stays_out_of_mail_headers(app, db, auth):
     ],
 )
 def test_a_join_link_with_a_line_break_or_space_is_refused(app, db, auth, link):
-    facilitator, learner = quick_users(db, Role.FACILITATOR, Role.LEARNER)
+    facilitator, learner = make_users(db, Role.FACILITATOR, Role.LEARNER)
     cohort = make_cohort(db, facilitators=[facilitator], learners=[learner])
     auth.login(facilitator.email)
     response = auth.post(

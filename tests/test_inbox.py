@@ -21,28 +21,30 @@ from lms.models import (
     Role,
     User,
 )
-from tests.cohort_data import T0, make_cohort, make_module, quick_users, submit
+from tests.factories import T0, make_cohort, make_module, make_reflection, make_users
 
 
 @pytest.fixture
 def world(db):
     """Cohort A works through one module, cohort B through it and another."""
-    fa, la1, la2, fb, lb, admin = quick_users(
+    fa, la1, la2, fb, lb, admin = make_users(
         db, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.LEARNER, Role.ADMIN
     )
     la1.display_name, la2.display_name = "Amina", "Bruno"
-    shared = make_module(db, "listening", lessons=2)
-    other = make_module(db, "mediation", lessons=1)
+    shared = make_module(db, slug="listening", title="Listening", lessons=2)
+    other = make_module(db, slug="mediation", title="Mediation", lessons=1)
     cohort_a = make_cohort(db, "A", [shared], [fa], [la1, la2])
     cohort_b = make_cohort(db, "B", [shared, other], [fb], [lb, la1])
     p1, p2 = shared.lessons[0].prompts[0], shared.lessons[1].prompts[0]
     answers = {
-        "a1_p1": submit(db, la1, p1, "Amina on one", minutes=1),
-        "a2_p1": submit(db, la2, p1, "Bruno on one", minutes=2),
-        "a1_p2": submit(db, la1, p2, "Amina on two", minutes=3),
-        "b_p1": submit(db, lb, p1, "B learner on one", minutes=4),
+        "a1_p1": make_reflection(db, la1, p1, "Amina on one", minutes=1),
+        "a2_p1": make_reflection(db, la2, p1, "Bruno on one", minutes=2),
+        "a1_p2": make_reflection(db, la1, p2, "Amina on two", minutes=3),
+        "b_p1": make_reflection(db, lb, p1, "B learner on one", minutes=4),
         # Amina's answer in a module only cohort B works through: not A's business.
-        "a1_other": submit(db, la1, other.lessons[0].prompts[0], "Amina elsewhere", minutes=5),
+        "a1_other": make_reflection(
+            db, la1, other.lessons[0].prompts[0], "Amina elsewhere", minutes=5
+        ),
     }
     draft = Reflection(user_id=la2.id, prompt_id=p2.id, current_body="Bruno's draft")
     db.add(draft)
@@ -261,7 +263,7 @@ def _bulk_answers(db, cohort_id, prompt_ids, learners, first=0):
 
 @pytest.mark.parametrize("query", ["", "?module={module}&lesson={lesson}&state=new&learner=bulk"])
 def test_inbox_costs_the_same_queries_for_5_and_500_answers(db, auth, count_queries, query):
-    (facilitator,) = quick_users(db, Role.FACILITATOR)
+    (facilitator,) = make_users(db, Role.FACILITATOR)
     module = make_module(db, lessons=5)
     cohort = make_cohort(db, modules=[module], facilitators=[facilitator])
     prompts = [lesson.prompts[0].id for lesson in module.lessons]

@@ -18,20 +18,20 @@ from lms import learner_files
 from lms.db import now_utc
 from lms.mail import outbox_dir
 from lms.models import AuditEvent, Cohort, Invitation, Membership, MembershipRole, Role
-from tests.cohort_data import make_cohort, make_module, quick_users, submit
 from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 
 
 @pytest.fixture
 def world(app, db):
     """Learner A in cohort A with a submitted answer and a file; cohort B of facilitator B."""
-    learner_a, learner_b, facilitator_a, facilitator_b = quick_users(
+    learner_a, learner_b, facilitator_a, facilitator_b = make_users(
         db, Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR
     )
-    module = make_module(db)
+    module = make_module(db, slug="listening", title="Listening", lessons=2)
     cohort_a = make_cohort(db, "Cohort A", [module], [facilitator_a], [learner_a])
     cohort_b = make_cohort(db, "Cohort B", [module], [facilitator_b], [learner_b])
-    answer = submit(db, learner_a, module.lessons[0].prompts[0], "What I fear at home")
+    answer = make_reflection(db, learner_a, module.lessons[0].prompts[0], "What I fear at home")
     learner_file = learner_files.add_file(
         db,
         learner_a,
@@ -200,7 +200,7 @@ def test_joining_by_code_stays_immediate_and_uses_a_pending_invitation_up(app, d
 
 def test_an_admin_still_chooses_a_cohorts_facilitators_directly(app, db, world):
     people, _ids = world
-    [admin] = quick_users(db, Role.ADMIN)
+    [admin] = make_users(db, Role.ADMIN)
     response = _as(app, admin).post(
         "/admin/cohorts/new",
         {"name": "Cohort D", "facilitators": [str(people["facilitator_a"].id)]},

@@ -9,7 +9,7 @@ from lms.db import Base
 from lms.models import Membership, Reflection, Role, User
 from lms.ops import migrate
 from lms.web.database import database
-from tests.cohort_data import make_cohort, make_module, quick_users, submit
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 
 
 def test_there_is_one_head():
@@ -39,7 +39,7 @@ def test_db_check_command_reports_agreement(runner):
 
 def test_answers_submitted_before_drafts_were_kept_apart_keep_their_submitted_text(app, db):
     """5b7d1e2a9c40 copies each answer's last submitted revision; drafts on top stay out."""
-    (learner,) = quick_users(db, Role.LEARNER)
+    (learner,) = make_users(db, Role.LEARNER)
     module = make_module(db, lessons=3)
     learner, prompt = learner.id, [lesson.prompts[0].id for lesson in module.lessons]
     db.commit()
@@ -115,21 +115,21 @@ def test_every_table_with_integer_ids_never_hands_one_out_twice(app):
 def test_the_id_of_an_erased_newest_account_goes_to_nobody_else(db):
     ids = []
     for _ in range(3):
-        (user,) = quick_users(db, Role.LEARNER)
+        (user,) = make_users(db, Role.LEARNER)
         ids.append(user.id)
         db.execute(delete(User).where(User.id == user.id))
         db.commit()
-    (after,) = quick_users(db, Role.LEARNER)
+    (after,) = make_users(db, Role.LEARNER)
     assert len(set(ids)) == 3
     assert after.id > max(ids)
 
 
 def test_rebuilding_the_tables_for_autoincrement_keeps_every_row(app, db):
     """23965715ad33 rebuilds every table on SQLite: no cascade may delete a row."""
-    learner, facilitator = quick_users(db, Role.LEARNER, Role.FACILITATOR)
+    learner, facilitator = make_users(db, Role.LEARNER, Role.FACILITATOR)
     module = make_module(db, lessons=2)
     make_cohort(db, modules=[module], facilitators=[facilitator], learners=[learner])
-    submit(db, learner, module.lessons[0].prompts[0], "Kept through the rebuild")
+    make_reflection(db, learner, module.lessons[0].prompts[0], "Kept through the rebuild")
     db.commit()
     engine = database(app).engine
     tables = [t.name for t in _tables_with_integer_ids()]

@@ -14,18 +14,20 @@ from sqlalchemy import event
 
 from lms.models import Role
 from lms.web.database import database
-from tests.cohort_data import make_cohort, make_module, quick_users, submit
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 
 
 @pytest.fixture
 def cohort_world(db):
-    facilitator, ana, ben, outsider = quick_users(
+    facilitator, ana, ben, outsider = make_users(
         db, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.LEARNER
     )
     module = make_module(db, lessons=3)
     cohort = make_cohort(db, "A", [module], [facilitator], [ana, ben])
     for learner in (ana, ben, outsider):
-        submit(db, learner, module.lessons[0].prompts[0], f"An answer by {learner.display_name}")
+        make_reflection(
+            db, learner, module.lessons[0].prompts[0], f"An answer by {learner.display_name}"
+        )
     db.commit()
     return facilitator, cohort, module
 

@@ -21,9 +21,8 @@ from lms.db import now_utc
 from lms.models import Role, Throttle, User
 from lms.people import credentials, throttle
 from lms.web.database import database
-from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD, Auth, csrf_token
-from tests.factories import make_enrollment, make_module
+from tests.factories import make_enrollment, make_module, make_users
 from tests.servers import LiveServer
 from tests.test_accounts import (
     NEW_PASSWORD,
@@ -317,7 +316,7 @@ def test_zips_built_for_an_account_are_limited_per_hour(throttled_app, db, setti
     if path == "download":
         path = f"/modules/{module.slug}/download"
     answers = {}
-    for user in quick_users(db, Role.LEARNER, Role.LEARNER):
+    for user in make_users(db, Role.LEARNER, Role.LEARNER):
         make_enrollment(db, user, module)
         client = app.test_client()
         Auth(client).login(user.email)

@@ -8,20 +8,20 @@ from sqlalchemy import insert, select, update
 from lms import reflections
 from lms.db import now_utc
 from lms.models import AuditEvent, Membership, MembershipRole, PeerReply, Reflection, Role, User
-from tests.cohort_data import make_cohort, make_module, quick_users, submit
+from tests.factories import make_cohort, make_module, make_reflection, make_users
 
 
 @pytest.fixture
 def world(db):
-    fa, ana, ben, fb, cai = quick_users(
+    fa, ana, ben, fb, cai = make_users(
         db, Role.FACILITATOR, Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.LEARNER
     )
     ana.display_name, ben.display_name, cai.display_name = "Ana", "Ben", "Cai"
-    module = make_module(db)
+    module = make_module(db, lessons=2)
     cohort_a = make_cohort(db, "A", [module], [fa], [ana, ben])
     cohort_b = make_cohort(db, "B", [module], [fb], [cai])
     prompt = module.lessons[0].prompts[0]
-    answer = submit(db, ana, prompt, "Ana's answer to share")
+    answer = make_reflection(db, ana, prompt, "Ana's answer to share")
     draft = Reflection(user_id=ana.id, prompt_id=module.lessons[1].prompts[0].id)
     db.add(draft)
     db.commit()
@@ -175,7 +175,7 @@ def test_gallery_costs_the_same_queries_for_1_and_60_shared_answers(world, auth,
     small = q.count
     # 60 more learners of cohort A, each sharing an answer with two replies.
     module_prompt = db.scalar(select(Reflection.prompt_id).where(Reflection.id == ids["answer"]))
-    learners = quick_users(db, *[Role.LEARNER] * 60)
+    learners = make_users(db, *[Role.LEARNER] * 60)
     db.execute(
         insert(Membership),
         [

@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from lms.models import LessonProgress, ProgressStatus, Role
-from tests.cohort_data import make_cohort, make_module, submit
+from tests.factories import make_cohort, make_module, make_reflection
 
 
 def _sign_in(page, email):
@@ -24,7 +24,7 @@ def test_admin_creates_a_cohort_and_a_learner_joins_by_code(page, make_user, db)
     learner = make_user(email="learner@example.org", name="Amina")
     learner.time_zone = "Africa/Nairobi"
     db.commit()
-    make_module(db, "listening")
+    make_module(db, slug="listening", title="Listening", lessons=2)
 
     _sign_in(page, "admin@example.org")
     page.goto("/admin/cohorts/new")
@@ -63,11 +63,11 @@ def test_share_reply_feedback_and_the_progress_export(page, make_user, db):
     facilitator = make_user(Role.FACILITATOR, email="fac@example.org", name="Farah")
     amina = make_user(email="amina@example.org", name="Amina")
     bruno = make_user(email="bruno@example.org", name="Bruno")
-    module = make_module(db, "listening", lessons=3)
+    module = make_module(db, slug="listening", title="Listening", lessons=3)
     cohort = make_cohort(db, "Spring circle", [module], [facilitator], [amina, bruno])
     first = module.lessons[0]
     # The answer is submitted on the lesson page (another area); here it is arranged.
-    submit(db, amina, first.prompts[0], "Listening is an act of respect.")
+    make_reflection(db, amina, first.prompts[0], "Listening is an act of respect.")
     db.add(LessonProgress(user_id=amina.id, lesson_id=first.id, status=ProgressStatus.COMPLETE))
     db.commit()
 

@@ -17,9 +17,8 @@ from sqlalchemy import select
 
 from lms.models import Reflection, ReflectionRevision, Role, User
 from tests.browser.lesson import SAVED, sign_in, signed_in_on_a_lesson
-from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
-from tests.factories import make_enrollment, make_module
+from tests.factories import make_enrollment, make_module, make_users
 from tests.faults import revisions
 
 RESTORED = re.compile(r"^Text you typed on this device that was not saved yet is back in the box")
@@ -314,7 +313,7 @@ def test_without_javascript_submitting_one_answer_keeps_the_others(browser, live
     module = make_module(
         db, lessons=1, prompts=[{"text": "What helps you rest?"}, {"text": "Who do you call?"}]
     )
-    [learner] = quick_users(db, Role.LEARNER)
+    [learner] = make_users(db, Role.LEARNER)
     make_enrollment(db, learner, module)
     email, url = learner.email, f"/modules/{module.slug}/lessons/lesson-1"
     db.commit()
