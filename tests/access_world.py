@@ -1,4 +1,4 @@
-"""A world of real objects behind every id in the app's URLs, for the access matrix.
+"""The access matrix's world: a real object behind every id in the app's URLs.
 
 Two cohorts work through the module "wellness" (two lessons, one prompt each that
 takes files, an attachment per lesson, an image):
@@ -20,14 +20,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import flask
 from flask import Flask
-from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,48 +49,12 @@ from lms.people import credentials
 from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_cohort, make_module, make_reflection, make_users
 from tests.fixtures.packages.kit import MINIMAL, zip_folder
+from tests.world import World, signed_in
 
 # The test password under few pbkdf2 rounds: werkzeug checks any method it names.
 QUICK_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 ACTORS = ("anonymous", "learner_a", "learner_b", "facilitator_a", "facilitator_b", "admin")
-
-
-@dataclass
-class World:
-    """Who is who (actor name -> user id) and every object a URL can name."""
-
-    users: dict[str, int]
-    # URL argument values by name: ids, slugs, tokens.
-    ids: dict[str, Any]
-    package_zip: bytes
-    # The CSRF secret every browser's session holds, and the token its pages would carry.
-    csrf_secret: str
-    csrf_token: str
-
-
-def signed_in(
-    app: Flask, db: Session, user_id: int | None, csrf_secret: str | None = None
-) -> FlaskClient:
-    """A new browser, signed in as the user (None: anonymous), holding the CSRF secret.
-
-    The session carries the account's current session token, as signing in through
-    the form would leave it; every request still loads the user through the app's own
-    user loader. A fresh browser per request keeps one row's sign-out, password change
-    or new account from leaking into the next row.
-    """
-    client = app.test_client()
-    token = None
-    if user_id is not None:
-        token = db.scalar(select(User.session_token).where(User.id == user_id))
-        db.commit()  # end the read: on SQLite it would hold the app's writes back
-    with client.session_transaction() as session:
-        if token is not None:  # a deleted account stays signed out
-            session["_user_id"] = token
-            session["_fresh"] = True
-        if csrf_secret is not None:
-            session["csrf_token"] = csrf_secret
-    return client
 
 
 def _csrf(app: Flask) -> tuple[str, str]:
@@ -130,7 +92,7 @@ def _upload_package(app: Flask, db: Session, admin: User, package_zip: bytes) ->
     return match.group(1)
 
 
-def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -> World:
+def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -> World:
     """Every object of the module docstring, committed (the uploads only if asked)."""
     data_dir = app.config["LMS_DATA_DIR"]
     roles = [Role.LEARNER, Role.LEARNER, Role.FACILITATOR, Role.FACILITATOR, Role.ADMIN]
@@ -259,7 +221,7 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         ids["import_token_to_cancel"] = _upload_package(app, db, admin, package_bytes)
     db.commit()
     secret, token = _csrf(app)
-    return World(users, ids, package_bytes, csrf_secret=secret, csrf_token=token)
+    return World(users, ids, package_zip=package_bytes, csrf_secret=secret, csrf_token=token)
 
 
 # --- Valid forms for the POST routes --------------------------------------------------

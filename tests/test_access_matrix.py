@@ -54,8 +54,9 @@ from lms.models import (
     User,
 )
 from lms.web.admin import imports
-from tests.access_world import ACTORS, World, build_world, form, signed_in
+from tests.access_world import ACTORS, build_access_world, form
 from tests.conftest import Auth
+from tests.world import World, signed_in
 
 LOGIN = "login"
 FORM_PAGE = "/my-work"  # where every POST of the matrix says it was sent from (its Referer)
@@ -294,7 +295,7 @@ def test_every_route_is_in_the_matrix(app):
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_actor_gets_the_answer_of_the_matrix(app, db, tmp_path, actor):
-    world = build_world(app, db, tmp_path)
+    world = build_access_world(app, db, tmp_path)
     column = ACTORS.index(actor)
     wrong = []
     try:
@@ -318,7 +319,7 @@ COHORT_OBJECTS = {"live_id", "invitation_id", "reflection_id", "reply_id", "user
 
 def test_an_object_is_found_only_under_its_own_cohort(app, db, tmp_path):
     """Cohort A's objects under cohort B's URL answer 404, even to those who may see both."""
-    world = build_world(app, db, tmp_path)
+    world = build_access_world(app, db, tmp_path)
     checked, wrong = [], []
     for endpoint, method in run_order(app_routes(app)):
         (rule,) = app.url_map.iter_rules(endpoint)
@@ -385,7 +386,7 @@ OWN_PAGES = ["learner.my_work", "learner.answer_revisions", "learner.learner_fil
 def test_the_next_request_after_an_admin_acts_is_refused(
     app, db, tmp_path, actor, action, pages, after
 ):
-    world = build_world(app, db, tmp_path)
+    world = build_access_world(app, db, tmp_path)
     their_browser = _signed_in_through_the_form(app, db, world.users[actor])
     assert _answers(app, world, their_browser, pages) == dict.fromkeys(pages, 200)
     suffix, data = action
@@ -396,7 +397,7 @@ def test_the_next_request_after_an_admin_acts_is_refused(
 
 
 def test_a_disabled_learners_calendar_feed_stops(app, db, tmp_path):
-    world = build_world(app, db, tmp_path)
+    world = build_access_world(app, db, tmp_path)
     calendar_app = app.test_client()
     feed = url_of(app, world, "learner.cohort_feed")
     assert calendar_app.get(feed).status_code == 200
@@ -457,7 +458,7 @@ def _posts(app, db, world, actor, url, data) -> None:
 
 
 def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
-    world = build_world(app, db, tmp_path, uploads=False)
+    world = build_access_world(app, db, tmp_path, uploads=False)
     a, b = world.users["learner_a"], world.users["learner_b"]
     ids = world.ids
     assert (b, ids["other_cohort"]) == (2, 2)  # what FORGED names
@@ -530,7 +531,7 @@ def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
 
 
 def test_staff_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
-    world = build_world(app, db, tmp_path, uploads=False)
+    world = build_access_world(app, db, tmp_path, uploads=False)
     ids, facilitator = world.ids, world.users["facilitator_a"]
     cohort = f"/facilitate/cohorts/{ids['cohort_id']}"
     live_before = _row(db, LiveSession, id=ids["live_id"])
@@ -569,7 +570,7 @@ def test_staff_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
 
 
 def test_an_admin_form_changes_only_its_own_fields(app, db, tmp_path):
-    world = build_world(app, db, tmp_path, uploads=False)
+    world = build_access_world(app, db, tmp_path, uploads=False)
     ids, admin = world.ids, world.users["admin"]
     before = _row(db, User, id=world.users["learner_a"])
     cohort_before = _row(db, Cohort, id=ids["cohort_id"])

@@ -1,6 +1,6 @@
 """Hostile text everywhere: every payload of the corpus, through every form, comes back inert.
 
-One site is filled through the real forms with every payload at once (tests/hostile.py),
+One site is filled through the real forms with every payload at once (tests/hostile_site.py),
 then every page that shows the text is read as a browser would read it.
 """
 
@@ -20,12 +20,15 @@ from lms import learner_files
 from lms.mail import outbox_dir
 from lms.models import LearnerFile, LiveSession, Role
 from tests.factories import make_cohort, make_enrollment, make_module, make_users
-from tests.hostile import JOIN_LINKS, PAYLOADS, World, as_sent_by_a_browser, assert_inert
+from tests.hostile_payloads import JOIN_LINKS, PAYLOADS, texts
+from tests.hostile_reading import assert_inert
+from tests.hostile_site import TEXT_LIMIT, as_sent_by_a_browser, build_hostile_world
+from tests.world import World
 
 
 @pytest.fixture
 def world(app, db, tmp_path) -> World:
-    return World(app, db, tmp_path, PAYLOADS).build()
+    return build_hostile_world(app, db, tmp_path, PAYLOADS)
 
 
 def _offline_pages(zipped: bytes) -> list[tuple[str, str]]:
@@ -81,16 +84,18 @@ def test_every_page_shows_hostile_text_as_text(world):
                 problems.append(str(error))
     assert not problems, "\n".join(problems)
     # Calendars: a line break in a title or a note never starts a property of its own.
-    with world.author.client.get(f"/cohorts/{world.cohort_id}/calendar.ics") as response:
+    author, cohort_id = world.browsers["author"], world.ids["cohort_id"]
+    with author.client.get(f"/cohorts/{cohort_id}/calendar.ics") as response:
         calendar = icalendar.Calendar.from_ical(response.get_data())
     events = [c for c in calendar.walk() if c.name == "VEVENT"]
     # iCalendar has one line break, \n.
-    texts = tuple(text.replace("\r\n", "\n") for text in world.texts)
+    # The live sessions were given the texts of the short fields as titles and notes.
+    titles = tuple(text.replace("\r\n", "\n") for text in texts(PAYLOADS, TEXT_LIMIT))
     links = tuple(link.replace("\r\n", "\n") for link in JOIN_LINKS)
-    assert {str(e["SUMMARY"]) for e in events} <= {*texts, "A join link"}
+    assert {str(e["SUMMARY"]) for e in events} <= {*titles, "A join link"}
     for event in events:  # the notes, then the join link
         description = str(event.get("DESCRIPTION", ""))
-        assert description.startswith((*texts, *links)), description
+        assert description.startswith((*titles, *links)), description
         assert set(event) <= ICS_PROPERTIES, set(event) - ICS_PROPERTIES
     assert [c.name for c in calendar.subcomponents if c.name != "VEVENT"] == []
     # Every page read shows hostile text (a page that showed none would prove nothing).

@@ -17,7 +17,8 @@ from lms.html import (
     render_markdown,
     sanitise,
 )
-from tests.hostile import PAYLOADS, RAW_TEXT_TAGS, URL_ATTRIBUTES, url_scheme
+from tests.hostile_payloads import PAYLOADS
+from tests.hostile_reading import RAW_TEXT_TAGS, URL_ATTRIBUTES, url_scheme
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -6,8 +6,9 @@ import pytest
 from flask import url_for
 
 from lms.web.ids import MAX_ID, IdConverter, parse_id
-from tests.access_world import build_world, signed_in
+from tests.access_world import build_access_world
 from tests.test_access_matrix import app_routes
+from tests.world import signed_in
 
 TOO_LARGE = [str(MAX_ID + 1), str(2**64), "9" * 40]
 
@@ -29,7 +30,7 @@ def _urls(app, rule, world, bad: str):
 
 
 def test_every_route_with_an_id_answers_404_for_an_id_too_large_for_the_database(app, db, tmp_path):
-    world = build_world(app, db, tmp_path, uploads=False)
+    world = build_access_world(app, db, tmp_path, uploads=False)
     routes = list(_int_routes(app))
     assert len(routes) >= 40
     assert {route for route in app_routes(app)} >= {(r.endpoint, m) for r, m in routes}
@@ -48,7 +49,7 @@ def test_every_route_with_an_id_answers_404_for_an_id_too_large_for_the_database
 
 @pytest.mark.parametrize("bad", TOO_LARGE + ["-1", "1e3", "١٢", "0x10", " 7 "])
 def test_query_string_ids_out_of_range_are_ignored_filters(app, db, tmp_path, bad):
-    world = build_world(app, db, tmp_path, uploads=False)
+    world = build_access_world(app, db, tmp_path, uploads=False)
     admin = signed_in(app, db, world.users["admin"], world.csrf_secret)
     learner = signed_in(app, db, world.users["learner_a"], world.csrf_secret)
     gallery = f"/cohorts/{world.ids['cohort_id']}/gallery?prompt={bad}&page={bad}"

@@ -1,6 +1,6 @@
 """Hostile text in real chromium: with every payload seeded, no page runs any of them.
 
-The site is filled through the app's forms (tests/hostile.py) and served by gunicorn.
+The site is filled through the app's forms (tests/hostile_site.py) and served by gunicorn.
 Each page is opened with a hook that records any call of ``__xss`` and any alert,
 confirm or prompt. The Content-Security-Policy is set aside (``bypass_csp``), so that
 the test proves the escaping and sanitising alone: the policy is a second wall.
@@ -11,7 +11,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.hostile import MODULE_SLUG, PAYLOADS, World
+from tests.hostile_package import MODULE_SLUG
+from tests.hostile_payloads import PAYLOADS
+from tests.hostile_site import build_hostile_world
+from tests.world import World
 
 RECORDER = """
 window.__xssCalls = [];
@@ -41,7 +44,7 @@ async () => {
 
 @pytest.fixture
 def world(app, db, tmp_path, live_server) -> World:
-    return World(app, db, tmp_path, PAYLOADS).build()
+    return build_hostile_world(app, db, tmp_path, PAYLOADS)
 
 
 CONTROL = (
@@ -76,18 +79,18 @@ def _visit(browser, live_server, email: str, paths: list[str], shown: dict) -> l
 
 
 def test_no_payload_runs_in_chromium(browser, live_server, world):
-    cohort = world.cohort_id
+    cohort = world.ids["cohort_id"]
     visits = {
-        world.emails[1]: [  # the author
-            f"/modules/{MODULE_SLUG}/lessons/{world.lesson_slugs[0]}",
+        world.emails["author"]: [
+            f"/modules/{MODULE_SLUG}/lessons/{world.ids['lesson_slug']}",
             f"/modules/{MODULE_SLUG}",
             "/my-work",
             f"/cohorts/{cohort}",
             f"/cohorts/{cohort}/gallery",
             f"/modules/{MODULE_SLUG}/certificate",
         ],
-        world.emails[0]: [  # the facilitator
-            f"/facilitate/reflections/{world.reflection_ids[0]}",
+        world.emails["facilitator"]: [
+            f"/facilitate/reflections/{world.ids['reflection_id']}",
             "/facilitate/reflections",
             f"/facilitate/cohorts/{cohort}",
             f"/facilitate/cohorts/{cohort}/hidden/replies",
