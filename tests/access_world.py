@@ -13,6 +13,10 @@ takes files, an attachment per lesson, an image):
 
 There is an admin, an account with a password reset link, and two module packages
 the admin uploaded (one to confirm, one to cancel).
+
+``url_of`` names a route's URL with the world's objects behind it, ``send`` asks for it as
+one of the ACTORS in a fresh browser, and ``outcome`` says what the answer was: a status,
+or LOGIN for a redirect to sign in that comes back.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import flask
-from flask import Flask
+from flask import Flask, url_for
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -288,3 +293,77 @@ FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
 def form(endpoint: str, world: World) -> dict[str, Any]:
     """A valid form for the route's POST (without its CSRF token)."""
     return FORMS[endpoint](world) if endpoint in FORMS else {}
+
+
+# --- Asking for the world's objects: a URL per route, an answer per request ----------
+
+LOGIN = "login"  # the answer "a redirect to sign in that comes back here" (see outcome)
+FORM_PAGE = "/my-work"  # where every POST of the matrix says it was sent from (its Referer)
+
+# URL arguments are the world's objects of the same name; these routes name others.
+ARGUMENTS: dict[str, dict[str, str]] = {
+    "accounts.reset_password": {"token": "reset_token"},
+    "learner.accept_invitation": {"token": "invitation_token"},
+    "learner.decline_invitation": {"token": "invitation_to_decline"},
+    "learner.cohort_feed": {"token": "feed_token"},
+    "facilitator.show_shared_answer": {"reflection_id": "hidden_answer"},
+    "facilitator.show_reply": {"reply_id": "hidden_reply"},
+    "admin.import_preview": {"token": "import_token"},
+    "admin.import_status": {"token": "import_token"},
+    "admin.confirm_import": {"token": "import_token"},
+    "admin.cancel_import": {"token": "import_token_to_cancel"},
+}
+
+
+def app_routes(app: Flask) -> set[tuple[str, str]]:
+    """Every (endpoint, method) the app answers, without the automatic HEAD and OPTIONS."""
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def url_of(app: Flask, world: World, endpoint: str, overrides: dict | None = None) -> str:
+    """The route's URL with the world's objects behind every argument."""
+    names = {**ARGUMENTS.get(endpoint, {}), **(overrides or {})}
+    (rule,) = app.url_map.iter_rules(endpoint)
+    values = {}
+    for argument in rule.arguments:
+        name = names.get(argument, argument)
+        assert name in world.ids, f"{endpoint}: the world has no object for <{argument}>"
+        values[argument] = world.ids[name]
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def send(app: Flask, db: Session, world: World, actor: str, method: str, url: str, data=None):
+    """One request by a fresh browser of the actor (a POST with a valid CSRF token and data).
+
+    Returns what the matrix calls the answer, and where it redirects to.
+    """
+    client = signed_in(app, db, world.users.get(actor), world.csrf_secret)
+    kwargs = {}
+    if method == "POST":
+        kwargs["data"] = {**(data or {}), "csrf_token": world.csrf_token}
+        kwargs["headers"] = {"Referer": f"http://localhost{FORM_PAGE}"}
+        if any(isinstance(value, tuple) for value in kwargs["data"].values()):
+            kwargs["content_type"] = "multipart/form-data"
+    with client.open(url, method=method, **kwargs) as response:
+        response.get_data()  # a streamed body (the progress CSV) runs its query now
+        location = response.headers.get("Location", "")
+        status = response.status_code
+    return outcome(status, location, url, method), location
+
+
+def outcome(status: int, location: str, url: str, method: str = "GET") -> int | str:
+    """LOGIN for a redirect to sign in that comes back to the URL; else the status.
+
+    A POST comes back to the page its form was on (its Referer), never to its own URL,
+    which sign-in could only open with a GET.
+    """
+    target = urlsplit(location)
+    back = [url] if method == "GET" else [FORM_PAGE]
+    if status == 302 and target.path == "/login" and parse_qs(target.query).get("next") == back:
+        return LOGIN
+    return status

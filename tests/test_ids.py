@@ -6,8 +6,7 @@ import pytest
 from flask import url_for
 
 from lms.web.ids import MAX_ID, IdConverter, parse_id
-from tests.access_world import build_access_world
-from tests.test_access_matrix import app_routes
+from tests.access_world import app_routes, build_access_world
 from tests.world import signed_in
 
 TOO_LARGE = [str(MAX_ID + 1), str(2**64), "9" * 40]
