@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from lms.models import Role, Throttle, User
 from lms.people import credentials
+from tests.accounts import NEW_PASSWORD, REGISTRATION, is_signed_in, reload
 from tests.conftest import PASSWORD, Auth, csrf_token
-from tests.test_accounts import NEW_PASSWORD, REGISTRATION, is_signed_in, reload
 
 CHANGE = {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
 

@@ -21,10 +21,7 @@ from lms.db import now_utc
 from lms.models import Role, Throttle, User
 from lms.people import credentials, throttle
 from lms.web.database import database
-from tests.conftest import PASSWORD, Auth, csrf_token
-from tests.factories import make_enrollment, make_module, make_users
-from tests.servers import LiveServer
-from tests.test_accounts import (
+from tests.accounts import (
     NEW_PASSWORD,
     NO_MATCH,
     REGISTRATION,
@@ -34,6 +31,9 @@ from tests.test_accounts import (
     reset_link,
     set_new_password,
 )
+from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.factories import make_enrollment, make_module, make_users
+from tests.servers import LiveServer
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 TOO_MANY = "Too many attempts."

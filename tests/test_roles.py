@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.models import AuditEvent, Role, User
+from tests.accounts import NO_MATCH, is_signed_in, reload
 from tests.conftest import Auth
-from tests.test_accounts import NO_MATCH, is_signed_in, reload
 
 ADMIN_PAGES = ["/admin/", "/admin/people", "/admin/audit", "/admin/people/1"]
 FACILITATOR_PAGES = ["/facilitate/"]

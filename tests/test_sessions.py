@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.web.database import database
+from tests.accounts import NEW_PASSWORD, is_signed_in
 from tests.conftest import PASSWORD, Auth
-from tests.test_accounts import NEW_PASSWORD, is_signed_in
 
 SESSION = "lms_session"
 REMEMBER = "lms_remember"
