@@ -1,4 +1,4 @@
-"""Fixtures in the flaskr shape: app, client, runner, auth, and the make_user factory.
+"""Fixtures in the flaskr shape: app, client, runner, auth, and factories (make_user).
 
 Every test gets a fresh database of its own: on SQLite a copy of a file migrated
 once per test process; on PostgreSQL (LMS_TEST_DATABASE=postgresql) a database
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from lms import create_app
 from lms.db import make_engine
-from lms.models import User
+from lms.models import Cohort, Role, User
 from lms.ops import migrate
 from lms.web.database import database
 from tests import factories
@@ -142,6 +142,15 @@ def db(app: Flask) -> Iterator[Session]:
 def make_user(db: Session) -> Callable[..., User]:
     """factories.make_user on the test's session: make_user(Role.ADMIN, email=...)."""
     return partial(factories.make_user, db)
+
+
+@pytest.fixture
+def cohort_with_staff(make_user, db: Session) -> tuple[Cohort, User, User]:
+    """A cohort with a facilitator and a learner, as (cohort, facilitator, learner)."""
+    facilitator = make_user(Role.FACILITATOR)
+    learner = make_user()
+    cohort = factories.make_cohort(db, facilitators=[facilitator], learners=[learner])
+    return cohort, facilitator, learner
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
