@@ -13,9 +13,8 @@ from lms.models import (
     Prompt,
     Reflection,
     ReflectionState,
-    User,
 )
-from tests.factories import make_enrollment, make_module
+from tests.factories import make_enrollment, make_module, make_user
 
 # A learner's first visit: the user, the lesson, the outline, the answers, the lesson's
 # files (read only while its fragment is not cached yet), the progress upsert and the
@@ -30,13 +29,7 @@ def _crowd(db, module, learners: int) -> None:
     prompts = list(
         db.scalars(select(Prompt).join(Prompt.lesson).where(Lesson.module_id == module.id))
     )
-    # No real passwords: hashing one for each of many people would only slow the test.
-    people = [
-        User(email=f"crowd{module.id}-{n}@example.org", display_name="Crowd", password_hash="!")
-        for n in range(learners)
-    ]
-    db.add_all(people)
-    db.flush()
+    people = [make_user(db, name="Crowd", commit=False) for _ in range(learners)]
     now = now_utc()
     for other in people:
         db.add_all(
