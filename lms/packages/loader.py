@@ -7,12 +7,9 @@ an ``InvalidPackageError`` listing each problem with its file, line and what to 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import posixpath
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -26,60 +23,27 @@ from lms.filetypes import (
     detect,
 )
 from lms.packages.problems import N_, InvalidPackageError, Problem
+from lms.packages.reading.base import MAX_SLUG, UNREADABLE, Reader
+from lms.packages.reading.keys import (
+    ATTACHMENT_EXAMPLES,
+    LESSON_EXAMPLES,
+    MANIFEST_EXAMPLES,
+    PROMPT_EXAMPLES,
+    REQUIRED_MANIFEST,
+)
 from lms.packages.semver import Version
-from lms.packages.source import MANIFEST, Limits, PackageSource, describe_size
+from lms.packages.source import MANIFEST, Limits, PackageSource
 from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile, PromptSpec
 from lms.packages.yaml_reader import Located, LocatedList, parse, plain
 from lms.storage import hash_stream
 
 FORMAT = 1
-SLUG = re.compile(r"^[a-z0-9-]+$")
 PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 LICENSE = re.compile(r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
 SEQUENCES = ("linear", "open")
-MAX_SLUG = 80
-MAX_TITLE = 200
 MAX_SUMMARY = 5000
 MAX_PROMPT_TEXT = 5000
-MAX_MINUTES = 100_000
-
-MANIFEST_EXAMPLES = {
-    "format": "format: 1",
-    "slug": "slug: holistic-wellness",
-    "title": "title: Holistic wellness",
-    "version": 'version: "1.0.0"',
-    "summary": "summary: A four-part series on caring for yourself in the work.",
-    "language": "language: en",
-    "license": "license: CC-BY-4.0",
-    "authors": "authors: [Amina Yusuf]",
-    "estimated_minutes": "estimated_minutes: 120",
-    "sequence": "sequence: linear",
-    "lessons": "lessons: [01-arriving.md, 02-listening.md]",
-    "attachments": "attachments: [{path: attachments/plan.pdf, title: Wellness plan}]",
-}
-LESSON_EXAMPLES = {
-    "slug": "slug: arriving",
-    "title": "title: Arriving with yourself",
-    "minutes": "minutes: 20",
-    "attachments": "attachments: [{path: attachments/card.pdf, title: Check-in card}]",
-    "prompts": 'prompts: [{id: first-thoughts, text: "What did you notice?"}]',
-}
-PROMPT_EXAMPLES = {"id": "id: first-thoughts", "text": 'text: "What did you notice?"'}
-ATTACHMENT_EXAMPLES = {"path": "path: attachments/plan.pdf", "title": "title: Wellness plan"}
-REQUIRED_MANIFEST = (
-    "format",
-    "slug",
-    "title",
-    "version",
-    "summary",
-    "language",
-    "license",
-    "authors",
-    "estimated_minutes",
-    "sequence",
-)
-REQUIRED_LESSON = ("slug", "title", "minutes")
 
 _FINDING_MESSAGES = {
     "tag": N_(
@@ -122,197 +86,15 @@ def resolve_reference(lesson_path: str, url: str) -> str | None:
     return None
 
 
-class _Reader:
+class _Reader(Reader):
     def __init__(self, source: PackageSource, limits: Limits) -> None:
-        self.source = source
-        self.limits = limits
-        self.problems: list[Problem] = []
-        self.hashes: dict[str, str] = {}
+        super().__init__(source, limits)
         # module.yaml as read, even when some of its values are wrong: its lists of
         # lessons and attachments are still checked, so every problem shows at once.
         self.manifest_data = Located()
         # Every lesson whose front matter could be read, valid or not: its attachments
         # are checked too.
         self.front_matters: dict[str, Located] = {}
-
-    # --- reporting ---
-
-    def error(self, file: str, line: int | None, message: str, /, **params: Any) -> None:
-        self.problems.append(Problem(file, line, message, params))
-
-    def warn(self, file: str, line: int | None, message: str, /, **params: Any) -> None:
-        self.problems.append(Problem(file, line, message, params, warning=True))
-
-    # --- typed fields ---
-
-    def unknown_keys(self, path: str, data: Located, known: Iterable[str]) -> None:
-        known = list(known)
-        for key in data:
-            if key in known:
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1)
-            if close:
-                self.error(
-                    path,
-                    data.line_of(key),
-                    N_('"%(key)s" is not a known key; did you mean "%(suggestion)s"?'),
-                    key=str(key),
-                    suggestion=close[0],
-                )
-            else:
-                self.error(
-                    path,
-                    data.line_of(key),
-                    N_('"%(key)s" is not a known key here; the known keys are: %(known)s.'),
-                    key=str(key),
-                    known=", ".join(known),
-                )
-
-    def missing(self, path: str, data: Located, key: str, example: str) -> None:
-        self.error(
-            path,
-            data.line,
-            N_('"%(key)s" is missing; add a line such as: %(example)s'),
-            key=key,
-            example=example,
-        )
-
-    def text(
-        self,
-        path: str,
-        data: Located,
-        key: str,
-        example: str,
-        *,
-        required: bool = True,
-        max_length: int = MAX_TITLE,
-    ) -> str | None:
-        if key not in data or data[key] is None:
-            if required:
-                self.missing(path, data, key, example)
-                return None
-            return ""
-        value, line = data[key], data.line_of(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error(path, line, N_('"%(key)s" must be text.'), key=key)
-            return None
-        value = str(value).strip()
-        if not value and required:
-            self.error(path, line, N_('"%(key)s" is empty; write it out.'), key=key)
-            return None
-        if len(value) > max_length:
-            self.error(
-                path,
-                line,
-                N_('"%(key)s" is longer than %(limit)s characters; shorten it.'),
-                key=key,
-                limit=max_length,
-            )
-            return None
-        return value
-
-    def whole_number(
-        self, path: str, data: Located, key: str, example: str, *, required: bool = True
-    ) -> int | None:
-        if key not in data:
-            if required:
-                self.missing(path, data, key, example)
-                return None
-            return 0
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
-            self.error(
-                path,
-                data.line_of(key),
-                N_('"%(key)s" must be a whole number (0 or more), such as: %(example)s'),
-                key=key,
-                example=example,
-            )
-            return None
-        return value
-
-    def boolean(self, path: str, data: Located, key: str, default: bool) -> bool:
-        value = data.get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.error(path, data.line_of(key), N_('"%(key)s" must be true or false.'), key=key)
-            return default
-        return value
-
-    def slug(self, path: str, data: Located, key: str, example: str) -> str | None:
-        value = self.text(path, data, key, example, max_length=MAX_SLUG)
-        if value is not None and not SLUG.match(value):
-            self.error(
-                path,
-                data.line_of(key),
-                N_(
-                    '"%(key)s" may hold only lower-case letters a-z, digits and hyphens, such '
-                    'as "%(example)s"; "%(value)s" does not.'
-                ),
-                key=key,
-                value=value,
-                example=re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-module",
-            )
-            return None
-        return value
-
-    # --- reading files ---
-
-    def read_text(self, path: str, limit: int) -> str | None:
-        size = self.source.files[path]
-        if size > limit:
-            self.error(
-                path,
-                None,
-                N_(
-                    "this text file is %(size)s; a text file of a package may be at most %(limit)s."
-                ),
-                size=describe_size(size),
-                limit=describe_size(limit),
-            )
-            return None
-        raw = self.read_bytes(path)
-        if raw is None:
-            return None
-        self.hashes[path] = hashlib.sha256(raw).hexdigest()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            self.error(
-                path,
-                raw[: error.start].count(b"\n") + 1,
-                N_("this file is not UTF-8 text; save it again choosing the UTF-8 encoding."),
-            )
-            return None
-        if "\x00" in text:
-            # PostgreSQL cannot store it, and no text editor writes it on purpose.
-            self.error(
-                path,
-                text[: text.index("\x00")].count("\n") + 1,
-                N_(
-                    "this line holds an invisible NUL character (U+0000); delete it, or save "
-                    "the file again as plain UTF-8 text."
-                ),
-            )
-            return None
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-
-    def read_bytes(self, path: str) -> bytes | None:
-        try:
-            with self.source.open(path) as stream:
-                return stream.read()
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-            self.damaged(path, error)
-            return None
-
-    def damaged(self, path: str, error: Exception) -> None:
-        self.error(
-            path,
-            None,
-            N_("this file cannot be read (%(detail)s); make the package again."),
-            detail=str(error) or type(error).__name__,
-        )
 
     # --- the package ---
 
@@ -919,7 +701,7 @@ class _Reader:
             except UnsupportedFileError as error:
                 self.problems.append(Problem.from_file_error(path, error))
                 continue
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            except UNREADABLE as error:
                 self.damaged(path, error)
                 continue
             self.hashes[path] = sha256
@@ -932,7 +714,7 @@ class _Reader:
                 check_not_program(stream, path)
         except UnsupportedFileError as error:
             self.problems.append(Problem.from_file_error(path, error))
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        except UNREADABLE as error:
             self.damaged(path, error)
 
 
