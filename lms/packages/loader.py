@@ -29,20 +29,14 @@ from lms.packages.reading.keys import (
     LESSON_EXAMPLES,
     MANIFEST_EXAMPLES,
     PROMPT_EXAMPLES,
-    REQUIRED_MANIFEST,
 )
-from lms.packages.semver import Version
+from lms.packages.reading.manifest import read_manifest
 from lms.packages.source import MANIFEST, Limits, PackageSource
 from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile, PromptSpec
 from lms.packages.yaml_reader import Located, LocatedList, parse, plain
 from lms.storage import hash_stream
 
-FORMAT = 1
 PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-LICENSE = re.compile(r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
-SEQUENCES = ("linear", "open")
-MAX_SUMMARY = 5000
 MAX_PROMPT_TEXT = 5000
 
 _FINDING_MESSAGES = {
@@ -100,7 +94,7 @@ class _Reader(Reader):
 
     def read(self) -> Package:
         files = self.source.files
-        manifest = self.manifest()
+        manifest, self.manifest_data = read_manifest(self)
         lesson_paths = self.lesson_paths()
         lessons = [lesson for path in lesson_paths if (lesson := self.lesson(path)) is not None]
         lessons = self.order(self.manifest_data, lessons, lesson_paths)
@@ -184,156 +178,6 @@ class _Reader(Reader):
             manifest=plain(manifest),
             warnings=tuple(p for p in self.problems if p.warning),
         )
-
-    def manifest(self) -> Located | None:
-        if MANIFEST not in self.source.files:
-            near = [
-                p for p in self.source.files if p.rsplit("/", 1)[-1] in ("module.yml", MANIFEST)
-            ]
-            self.error(
-                "",
-                None,
-                N_("module.yaml is missing: a package has a module.yaml at its top%(hint)s."),
-                hint=f" ({near[0]})" if near else "",
-            )
-            return None
-        text = self.read_text(MANIFEST, self.limits.max_manifest_bytes)
-        if text is None:
-            return None
-        data, problem = parse(text, MANIFEST)
-        if problem is not None:
-            self.problems.append(problem)
-            return None
-        if not isinstance(data, Located):
-            self.error(
-                MANIFEST,
-                1,
-                N_(
-                    'module.yaml holds keys and values, one per line, such as "title: Holistic '
-                    'wellness".'
-                ),
-            )
-            return None
-        self.manifest_data = data
-        self.unknown_keys(MANIFEST, data, MANIFEST_EXAMPLES)
-        valid = True
-        for key in REQUIRED_MANIFEST:
-            if key not in data:
-                self.missing(MANIFEST, data, key, MANIFEST_EXAMPLES[key])
-                valid = False
-        if not valid:
-            return None
-        checks = [
-            self.check_format(data),
-            self.slug(MANIFEST, data, "slug", MANIFEST_EXAMPLES["slug"]),
-            self.text(MANIFEST, data, "title", MANIFEST_EXAMPLES["title"]),
-            self.check_version(data),
-            self.text(
-                MANIFEST, data, "summary", MANIFEST_EXAMPLES["summary"], max_length=MAX_SUMMARY
-            ),
-            self.check_pattern(data, "language", LANGUAGE, 35),
-            self.check_pattern(data, "license", LICENSE, 64),
-            self.check_authors(data),
-            self.whole_number(MANIFEST, data, "estimated_minutes", "estimated_minutes: 120"),
-            self.check_sequence(data),
-        ]
-        if any(value is None for value in checks):
-            return None
-        data["slug"] = checks[1]
-        data["title"] = checks[2]
-        return data
-
-    def check_format(self, data: Located) -> int | None:
-        if data["format"] != FORMAT:
-            self.error(
-                MANIFEST,
-                data.line_of("format"),
-                N_(
-                    'this package says "format: %(found)s"; this site reads packages of '
-                    '"format: 1".'
-                ),
-                found=str(data["format"]),
-            )
-            return None
-        return FORMAT
-
-    def check_version(self, data: Located) -> str | None:
-        value = data["version"]
-        line = data.line_of("version")
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            self.error(
-                MANIFEST,
-                line,
-                N_(
-                    "version %(value)s reads as a number; write it in quotes as a semantic "
-                    'version, such as: version: "1.0.0"'
-                ),
-                value=str(value),
-            )
-            return None
-        if not isinstance(value, str) or Version.parse(value.strip()) is None:
-            self.error(
-                MANIFEST,
-                line,
-                N_(
-                    'version "%(value)s" is not a semantic version such as 1.0.0 or 1.2.0 '
-                    "(major.minor.patch)."
-                ),
-                value=str(value),
-            )
-            return None
-        return value.strip()
-
-    def check_pattern(self, data: Located, key: str, pattern: re.Pattern, limit: int) -> str | None:
-        value = self.text(MANIFEST, data, key, MANIFEST_EXAMPLES[key], max_length=limit)
-        if value is None:
-            return None
-        if not pattern.match(value):
-            message = {
-                "language": N_(
-                    'language "%(value)s" is not a language tag such as en, fr or pt-BR.'
-                ),
-                "license": N_(
-                    'license "%(value)s" is not an SPDX licence id such as '
-                    "CC-BY-4.0 or CC-BY-SA-4.0."
-                ),
-            }[key]
-            self.error(MANIFEST, data.line_of(key), message, value=value)
-            return None
-        return value
-
-    def check_authors(self, data: Located) -> list[str] | None:
-        value = data["authors"]
-        line = data.line_of("authors")
-        items = [value] if isinstance(value, str) else value
-        if (
-            not isinstance(items, list)
-            or not items
-            or not all(isinstance(a, str) and a.strip() for a in items)
-        ):
-            self.error(
-                MANIFEST,
-                line,
-                N_('"authors" lists the authors\' names, such as: %(example)s'),
-                example=MANIFEST_EXAMPLES["authors"],
-            )
-            return None
-        return items
-
-    def check_sequence(self, data: Located) -> str | None:
-        value = data["sequence"]
-        if value not in SEQUENCES:
-            self.error(
-                MANIFEST,
-                data.line_of("sequence"),
-                N_(
-                    '"sequence" is "linear" (each lesson opens when the one before it is '
-                    'complete) or "open", not "%(value)s".'
-                ),
-                value=str(value),
-            )
-            return None
-        return value
 
     # --- lessons ---
 
