@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lms import html
@@ -23,21 +21,24 @@ from lms.filetypes import (
     detect,
 )
 from lms.packages.problems import N_, InvalidPackageError, Problem
-from lms.packages.reading.base import MAX_SLUG, UNREADABLE, Reader
+from lms.packages.reading.base import UNREADABLE, Reader
 from lms.packages.reading.keys import (
     ATTACHMENT_EXAMPLES,
     LESSON_EXAMPLES,
     MANIFEST_EXAMPLES,
-    PROMPT_EXAMPLES,
+)
+from lms.packages.reading.lessons import (
+    ReadLesson,
+    check_lesson_slugs,
+    lesson_paths,
+    order_lessons,
+    read_lessons,
 )
 from lms.packages.reading.manifest import read_manifest
 from lms.packages.source import MANIFEST, Limits, PackageSource
-from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile, PromptSpec
-from lms.packages.yaml_reader import Located, LocatedList, parse, plain
+from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile
+from lms.packages.yaml_reader import Located, LocatedList, plain
 from lms.storage import hash_stream
-
-PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-MAX_PROMPT_TEXT = 5000
 
 _FINDING_MESSAGES = {
     "tag": N_(
@@ -86,25 +87,22 @@ class _Reader(Reader):
         # module.yaml as read, even when some of its values are wrong: its lists of
         # lessons and attachments are still checked, so every problem shows at once.
         self.manifest_data = Located()
-        # Every lesson whose front matter could be read, valid or not: its attachments
-        # are checked too.
-        self.front_matters: dict[str, Located] = {}
 
     # --- the package ---
 
     def read(self) -> Package:
         files = self.source.files
         manifest, self.manifest_data = read_manifest(self)
-        lesson_paths = self.lesson_paths()
-        lessons = [lesson for path in lesson_paths if (lesson := self.lesson(path)) is not None]
-        lessons = self.order(self.manifest_data, lessons, lesson_paths)
-        self.check_lesson_slugs(lessons)
+        paths = lesson_paths(self)
+        lessons, front_matters = read_lessons(self, paths)
+        lessons = order_lessons(self, self.manifest_data, lessons, paths)
+        check_lesson_slugs(self, lessons)
 
         claims: dict[str, str] = {}
         module_attachments = self.attachment_entries(MANIFEST, self.manifest_data, claims)
         lesson_attachments = {
             path: self.attachment_entries(path, data, claims)
-            for path, data in self.front_matters.items()
+            for path, data in front_matters.items()
         }
         media_paths = sorted(p for p in files if p.startswith("media/"))
         for lesson in lessons:
@@ -135,7 +133,7 @@ class _Reader(Reader):
     def package(
         self,
         manifest: Located,
-        lessons: list[dict[str, Any]],
+        lessons: list[ReadLesson],
         module_attachments: list[tuple[str, str]],
         lesson_attachments: dict[str, list[tuple[str, str]]],
         stored: dict[str, PackageFile],
@@ -145,13 +143,13 @@ class _Reader(Reader):
 
         specs = tuple(
             LessonSpec(
-                path=lesson["path"],
-                slug=lesson["slug"],
-                title=lesson["title"],
-                minutes=lesson["minutes"],
-                body_markdown=lesson["body"],
-                prompts=tuple(lesson["prompts"]),
-                attachments=attachments(lesson_attachments[lesson["path"]]),
+                path=lesson.path,
+                slug=lesson.slug,
+                title=lesson.title,
+                minutes=lesson.minutes,
+                body_markdown=lesson.body,
+                prompts=tuple(lesson.prompts),
+                attachments=attachments(lesson_attachments[lesson.path]),
             )
             for lesson in lessons
         )
@@ -178,233 +176,6 @@ class _Reader(Reader):
             manifest=plain(manifest),
             warnings=tuple(p for p in self.problems if p.warning),
         )
-
-    # --- lessons ---
-
-    def lesson_paths(self) -> list[str]:
-        paths = []
-        for path in sorted(p for p in self.source.files if p.startswith("lessons/")):
-            name = path[len("lessons/") :]
-            if "/" in name:
-                self.error(
-                    path,
-                    None,
-                    N_("lessons are files directly inside lessons/, not in a folder of it."),
-                )
-            elif not name.lower().endswith(".md"):
-                self.error(
-                    path,
-                    None,
-                    N_(
-                        "only lessons written in Markdown (.md files) belong in lessons/; put "
-                        "files learners download in attachments/ and images in media/."
-                    ),
-                )
-            else:
-                paths.append(path)
-        if not paths:
-            self.error(
-                "",
-                None,
-                N_("the package has no lessons: add Markdown files such as lessons/01-welcome.md."),
-            )
-        return paths
-
-    def lesson(self, path: str) -> dict[str, Any] | None:
-        text = self.read_text(path, self.limits.max_lesson_bytes)
-        if text is None:
-            return None
-        lines = text.split("\n")
-        if lines[0].strip() != "---":
-            self.error(
-                path,
-                1,
-                N_(
-                    "a lesson starts with its front matter: a line with ---, the slug, title, "
-                    "minutes and prompts, and another line with ---."
-                ),
-            )
-            return None
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            self.error(
-                path,
-                1,
-                N_(
-                    "the front matter that starts on line 1 is never closed; add a line with "
-                    "--- after it."
-                ),
-            )
-            return None
-        data, problem = parse("\n".join(lines[1:end]), path, first_line=2)
-        if problem is not None:
-            self.problems.append(problem)
-            return None
-        if data is None:
-            data = Located()
-        if not isinstance(data, Located):
-            self.error(
-                path,
-                2,
-                N_(
-                    'the front matter holds keys and values, one per line, such as "title: '
-                    'Arriving".'
-                ),
-            )
-            return None
-        self.front_matters[path] = data
-        self.unknown_keys(path, data, LESSON_EXAMPLES)
-        slug = self.slug(path, data, "slug", LESSON_EXAMPLES["slug"])
-        title = self.text(path, data, "title", LESSON_EXAMPLES["title"])
-        minutes = self.whole_number(path, data, "minutes", LESSON_EXAMPLES["minutes"])
-        prompts = self.prompts(path, data)
-        body = "\n".join(lines[end + 1 :])
-        if not body.strip():
-            self.warn(path, end + 2, N_("this lesson has no text after its front matter."))
-        if slug is None or title is None or minutes is None or prompts is None:
-            return None
-        return {
-            "path": path,
-            "slug": slug,
-            "title": title,
-            "minutes": minutes,
-            "prompts": prompts,
-            "body": body,
-            "body_line": end + 2,
-            "data": data,
-        }
-
-    def prompts(self, path: str, data: Located) -> list[PromptSpec] | None:
-        items = data.get("prompts")
-        if items is None:
-            return []
-        if not isinstance(items, LocatedList):
-            self.error(
-                path,
-                data.line_of("prompts"),
-                N_('"prompts" is a list, each item starting with "- id:", such as: %(example)s'),
-                example=LESSON_EXAMPLES["prompts"],
-            )
-            return None
-        prompts: list[PromptSpec] = []
-        seen: set[str] = set()
-        valid = True
-        for index, item in enumerate(items):
-            line = items.line_of(index)
-            if not isinstance(item, Located):
-                self.error(
-                    path,
-                    line,
-                    N_("each prompt has an id and a text, such as: %(example)s"),
-                    example='- {id: first-thoughts, text: "What did you notice?"}',
-                )
-                valid = False
-                continue
-            self.unknown_keys(path, item, ("id", "text", "required", "accepts_files"))
-            key = self.text(path, item, "id", PROMPT_EXAMPLES["id"], max_length=MAX_SLUG)
-            text = self.text(
-                path, item, "text", PROMPT_EXAMPLES["text"], max_length=MAX_PROMPT_TEXT
-            )
-            required = self.boolean(path, item, "required", True)
-            accepts_files = self.boolean(path, item, "accepts_files", False)
-            if key is not None and not PROMPT_ID.match(key):
-                self.error(
-                    path,
-                    item.line_of("id"),
-                    N_(
-                        'prompt id "%(id)s" may hold only lower-case letters a-z, digits, '
-                        "hyphens and underscores."
-                    ),
-                    id=key,
-                )
-                key = None
-            elif key is not None and key in seen:
-                self.error(
-                    path,
-                    item.line_of("id"),
-                    N_(
-                        'prompt id "%(id)s" is used twice in this lesson; give each prompt its '
-                        "own id."
-                    ),
-                    id=key,
-                )
-                key = None
-            if key is None or text is None:
-                valid = False
-                continue
-            seen.add(key)
-            prompts.append(PromptSpec(key, text, required, accepts_files))
-        return prompts if valid else None
-
-    def order(
-        self, manifest: Located, lessons: list[dict[str, Any]], paths: list[str]
-    ) -> list[dict[str, Any]]:
-        if "lessons" not in manifest:
-            return lessons
-        listed = manifest["lessons"]
-        if not isinstance(listed, LocatedList):
-            self.error(
-                MANIFEST,
-                manifest.line_of("lessons"),
-                N_('"lessons" is a list of the lesson files in order, such as: %(example)s'),
-                example=MANIFEST_EXAMPLES["lessons"],
-            )
-            return lessons
-        by_path = {lesson["path"]: lesson for lesson in lessons}
-        by_slug = {lesson["slug"]: lesson for lesson in lessons}
-        ordered: list[dict[str, Any]] = []
-        placed: set[str] = set()
-        for index, entry in enumerate(listed):
-            line = listed.line_of(index)
-            name = str(entry).strip()
-            candidates = [name, f"lessons/{name}", f"{name}.md", f"lessons/{name}.md"]
-            path = next((c for c in candidates if c in paths), None)
-            if path is None and name in by_slug:
-                path = by_slug[name]["path"]
-            if path is None:
-                self.error(
-                    MANIFEST,
-                    line,
-                    N_(
-                        'the lessons list names "%(entry)s", but there is no such file in lessons/.'
-                    ),
-                    entry=name,
-                )
-            elif path in placed:
-                self.error(
-                    MANIFEST, line, N_('"%(entry)s" is in the lessons list twice.'), entry=name
-                )
-            else:
-                placed.add(path)
-                if path in by_path:
-                    ordered.append(by_path[path])
-        for path in paths:
-            if path not in placed:
-                self.error(
-                    path,
-                    None,
-                    N_(
-                        'this lesson is not in the "lessons" list of module.yaml; add it to the '
-                        "list, or remove the file."
-                    ),
-                )
-        return ordered
-
-    def check_lesson_slugs(self, lessons: list[dict[str, Any]]) -> None:
-        owners: dict[str, str] = {}
-        for lesson in lessons:
-            other = owners.setdefault(lesson["slug"], lesson["path"])
-            if other != lesson["path"]:
-                self.error(
-                    lesson["path"],
-                    lesson["data"].line_of("slug"),
-                    N_(
-                        'lesson slug "%(slug)s" is also used by %(other)s; each lesson needs '
-                        "its own slug."
-                    ),
-                    slug=lesson["slug"],
-                    other=other,
-                )
 
     # --- attachments, media and links ---
 
@@ -488,9 +259,9 @@ class _Reader(Reader):
             entries.append((resolved, title or resolved.rsplit("/", 1)[-1]))
         return entries
 
-    def check_body(self, lesson: dict[str, Any], media: set[str]) -> None:
-        path, offset = lesson["path"], lesson["body_line"] - 1
-        scan = html.inspect_lesson(lesson["body"])
+    def check_body(self, lesson: ReadLesson, media: set[str]) -> None:
+        path, offset = lesson.path, lesson.body_line - 1
+        scan = html.inspect_lesson(lesson.body)
         for finding in scan.findings:
             problem = Problem(
                 path,

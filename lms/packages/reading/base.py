@@ -16,7 +16,7 @@ from typing import Any
 
 from lms.packages.problems import N_, Problem
 from lms.packages.source import Limits, PackageSource, describe_size
-from lms.packages.yaml_reader import Located
+from lms.packages.yaml_reader import Located, LocatedList
 
 SLUG = re.compile(r"^[a-z0-9-]+$")
 MAX_SLUG = 80
@@ -165,6 +165,16 @@ class Reader:
             )
             return None
         return value
+
+    def list_of(
+        self, path: str, data: Located, key: str, message: str, example: str
+    ) -> LocatedList | None:
+        """data[key] when it is a list; otherwise reports message, showing the example."""
+        items = data.get(key)
+        if isinstance(items, LocatedList):
+            return items
+        self.error(path, data.line_of(key), message, example=example)
+        return None
 
     # --- reading files ---
 
