@@ -42,8 +42,9 @@ from lms.models import (
     Sequence,
     User,
 )
-from lms.packages.loader import read_package, resolve_reference
+from lms.packages.loader import read_package
 from lms.packages.problems import N_, Problem
+from lms.packages.reading.media import resolve_reference
 from lms.packages.semver import Version
 from lms.packages.source import MANIFEST, Limits, PackageSource, open_package
 from lms.packages.spec import LessonSpec, Package

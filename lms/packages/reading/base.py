@@ -46,6 +46,11 @@ class Reader:
         """Report something worth the author's attention that does not stop the import."""
         self.problems.append(Problem(file, line, message, params, warning=True))
 
+    @property
+    def has_errors(self) -> bool:
+        """Whether any problem found so far stops the import."""
+        return any(not p.warning for p in self.problems)
+
     # --- typed values of a mapping ---
 
     def unknown_keys(self, path: str, data: Located, known: Iterable[str]) -> None:
