@@ -175,10 +175,7 @@ def plan_import(session: Session, package: Package) -> Plan:
     module = _load_module(session, package.slug)
     if module is None:
         for spec in package.lessons:
-            plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
-            plan.prompts_added.extend(
-                {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
-            )
+            _plan_lesson_added(plan, spec)
         plan.attachments_added = [a.path for a, _, _ in package.all_attachments]
         plan.media_added = [m.path for m in package.media]
         return plan
@@ -187,43 +184,39 @@ def plan_import(session: Session, package: Package) -> Plan:
     plan.refusal = _refusal(package, module.version)
     values = _module_values(package)
     plan.module_changes = [k for k in MODULE_FIELDS if getattr(module, k) != values[k]]
+    _plan_lessons(plan, module, package)
+    _plan_attachments(plan, module, package)
+    _plan_media(plan, _media_by_path(session, module), package)
+    return plan
 
+
+def _plan_lesson_added(plan: Plan, spec: LessonSpec) -> None:
+    plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
+    plan.prompts_added.extend(
+        {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
+    )
+
+
+def _plan_lessons(plan: Plan, module: Module, package: Package) -> None:
+    """Lessons added, restored, changed (and their prompts), and archived."""
     existing = {lesson.slug: lesson for lesson in module.lessons}
     attachments = {a.path: a for a in module.attachments}
     for position, spec in enumerate(package.lessons, start=1):
         lesson = existing.get(spec.slug)
         if lesson is None:
-            plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
-            plan.prompts_added.extend(
-                {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
-            )
+            _plan_lesson_added(plan, spec)
             continue
         if lesson.archived_at is not None:
             plan.lessons_restored.append({"slug": spec.slug, "title": spec.title})
-        changes = [
-            name
-            for name, old, new in (
-                ("title", lesson.title, spec.title),
-                ("minutes", lesson.minutes, spec.minutes),
-                ("text", lesson.body_markdown, spec.body_markdown),
-                ("position", lesson.position, position),
-            )
-            if old != new
-        ]
+        changes = _changed(
+            ("title", lesson.title, spec.title),
+            ("minutes", lesson.minutes, spec.minutes),
+            ("text", lesson.body_markdown, spec.body_markdown),
+            ("position", lesson.position, position),
+        )
         if _prompts_diff(plan, lesson, spec):
             changes.append("prompts")
-        wanted = {(a.path, a.title) for a in spec.attachments}
-        current = {
-            (a.path, a.title)
-            for a in module.attachments
-            if a.lesson_id == lesson.id and a.archived_at is None
-        }
-        changed_files = any(
-            attachments[a.path].sha256 != a.file.sha256
-            for a in spec.attachments
-            if a.path in attachments
-        )
-        if wanted != current or changed_files:
+        if _lesson_attachments_differ(module, attachments, lesson, spec):
             changes.append("attachments")
         if changes:
             plan.lessons_changed.append(
@@ -237,32 +230,28 @@ def plan_import(session: Session, package: Package) -> Plan:
         if lesson.slug not in slugs and lesson.archived_at is None
     ]
 
-    lessons_by_id = {lesson.id: lesson.slug for lesson in module.lessons}
-    paths = set()
-    for spec, lesson_spec, _ in package.all_attachments:
-        paths.add(spec.path)
-        row = attachments.get(spec.path)
-        if row is None:
-            plan.attachments_added.append(spec.path)
-        elif (
-            row.sha256 != spec.file.sha256
-            or row.title != spec.title
-            or row.archived_at is not None
-            or lessons_by_id.get(row.lesson_id) != (lesson_spec.slug if lesson_spec else None)
-        ):
-            plan.attachments_changed.append(spec.path)
-    plan.attachments_archived = sorted(
-        a.path for a in module.attachments if a.path not in paths and a.archived_at is None
-    )
 
-    media = {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
-    for spec in package.media:
-        row = media.get(spec.path)
-        if row is None:
-            plan.media_added.append(spec.path)
-        elif row.sha256 != spec.sha256:
-            plan.media_changed.append(spec.path)
-    return plan
+def _changed(*fields: tuple[str, Any, Any]) -> list[str]:
+    """The names of the (name, old, new) fields whose value changes."""
+    return [name for name, old, new in fields if old != new]
+
+
+def _lesson_attachments_differ(
+    module: Module, attachments: dict[str, Attachment], lesson: Lesson, spec: LessonSpec
+) -> bool:
+    """Whether the lesson's attachments, their titles or their files change."""
+    wanted = {(a.path, a.title) for a in spec.attachments}
+    current = {
+        (a.path, a.title)
+        for a in module.attachments
+        if a.lesson_id == lesson.id and a.archived_at is None
+    }
+    changed_files = any(
+        attachments[a.path].sha256 != a.file.sha256
+        for a in spec.attachments
+        if a.path in attachments
+    )
+    return wanted != current or changed_files
 
 
 def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
@@ -276,16 +265,12 @@ def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
             )
             changed = True
             continue
-        changes = [
-            name
-            for name, old, new in (
-                ("text", prompt.text, prompt_spec.text),
-                ("required", prompt.required, prompt_spec.required),
-                ("accepts_files", prompt.accepts_files, prompt_spec.accepts_files),
-                ("position", prompt.position, position),
-            )
-            if old != new
-        ]
+        changes = _changed(
+            ("text", prompt.text, prompt_spec.text),
+            ("required", prompt.required, prompt_spec.required),
+            ("accepts_files", prompt.accepts_files, prompt_spec.accepts_files),
+            ("position", prompt.position, position),
+        )
         if changes:
             plan.prompts_changed.append(
                 {
@@ -305,6 +290,41 @@ def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
             )
             changed = True
     return changed
+
+
+def _plan_attachments(plan: Plan, module: Module, package: Package) -> None:
+    """Attachments added, changed (file, title, lesson, or back from the archive), archived."""
+    attachments = {a.path: a for a in module.attachments}
+    lessons_by_id = {lesson.id: lesson.slug for lesson in module.lessons}
+    paths = set()
+    for spec, lesson_spec, _ in package.all_attachments:
+        paths.add(spec.path)
+        row = attachments.get(spec.path)
+        if row is None:
+            plan.attachments_added.append(spec.path)
+        elif (
+            row.sha256 != spec.file.sha256
+            or row.title != spec.title
+            or row.archived_at is not None
+            or lessons_by_id.get(row.lesson_id) != (lesson_spec.slug if lesson_spec else None)
+        ):
+            plan.attachments_changed.append(spec.path)
+    plan.attachments_archived = sorted(
+        a.path for a in module.attachments if a.path not in paths and a.archived_at is None
+    )
+
+
+def _plan_media(plan: Plan, media: dict[str, Media], package: Package) -> None:
+    for spec in package.media:
+        row = media.get(spec.path)
+        if row is None:
+            plan.media_added.append(spec.path)
+        elif row.sha256 != spec.sha256:
+            plan.media_changed.append(spec.path)
+
+
+def _media_by_path(session: Session, module: Module) -> dict[str, Media]:
+    return {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
 
 
 def referenced_blobs(session: Session, shas: Iterable[str]) -> set[str]:
