@@ -469,7 +469,19 @@ def import_package(
 
 
 def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -> Module:
+    """Write the package into the rows, step by step, and record the import; flushes."""
     now = now_utc()
+    module = _apply_module(session, package, now)
+    # Media first: lessons are rendered with their URLs.
+    urls = _apply_media(session, module, package)
+    lessons = _apply_lessons(session, module, package, urls, now)
+    _apply_attachments(session, module, package, lessons, now)
+    _record_import(session, module, package, plan, actor, now)
+    return module
+
+
+def _apply_module(session: Session, package: Package, now: datetime) -> Module:
+    """The package's module, added or given the package's values."""
     module = _load_module(session, package.slug)
     if module is None:
         module = Module(slug=package.slug, version=package.version, **_module_values(package))
@@ -481,9 +493,12 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
     module.version = package.version
     module.updated_at = now
     module.lesson_count = len(package.lessons)
+    return module
 
-    # Media first: lessons are rendered with their URLs.
-    media = {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
+
+def _apply_media(session: Session, module: Module, package: Package) -> dict[str, str]:
+    """Add or update the media rows; returns the URL of each media path."""
+    media = _media_by_path(session, module)
     urls = {}
     for spec in package.media:
         row = media.get(spec.path)
@@ -492,7 +507,13 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
             session.add(row)
         row.content_type, row.size, row.sha256 = spec.content_type, spec.size, spec.sha256
         urls[spec.path] = html.media_url(module.slug, spec.path[len("media/") :], spec.sha256)
+    return urls
 
+
+def _apply_lessons(
+    session: Session, module: Module, package: Package, urls: dict[str, str], now: datetime
+) -> dict[str, Lesson]:
+    """Add or update each lesson and its prompts, archive those that left; by slug."""
     existing = {lesson.slug: lesson for lesson in module.lessons}
     lessons: dict[str, Lesson] = {}
     for position, spec in enumerate(package.lessons, start=1):
@@ -500,15 +521,7 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         if lesson is None:
             lesson = Lesson(module=module, slug=spec.slug, position=position, title=spec.title)
             session.add(lesson)
-        lesson.position = position
-        lesson.title = spec.title
-        lesson.minutes = spec.minutes
-        lesson.body_markdown = spec.body_markdown
-        lesson.body_html = html.render_lesson(
-            spec.body_markdown,
-            lambda url, path=spec.path: urls.get(resolve_reference(path, url) or ""),
-        )
-        lesson.archived_at = None
+        _update_lesson(lesson, spec, position, urls)
         _apply_prompts(session, lesson, spec, now)
         lessons[spec.slug] = lesson
     archived = [
@@ -520,7 +533,24 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         lesson.archived_at = now
     session.flush()
     _continue_where_they_were(session, archived, list(lessons.values()))
+    return lessons
 
+
+def _update_lesson(lesson: Lesson, spec: LessonSpec, position: int, urls: dict[str, str]) -> None:
+    lesson.position = position
+    lesson.title = spec.title
+    lesson.minutes = spec.minutes
+    lesson.body_markdown = spec.body_markdown
+    lesson.body_html = html.render_lesson(
+        spec.body_markdown, lambda url: urls.get(resolve_reference(spec.path, url) or "")
+    )
+    lesson.archived_at = None
+
+
+def _apply_attachments(
+    session: Session, module: Module, package: Package, lessons: dict[str, Lesson], now: datetime
+) -> None:
+    """Add or update each attachment, with its lesson; archive those that left."""
     rows = {a.path: a for a in module.attachments}
     kept = set()
     for spec, lesson_spec, position in package.all_attachments:
@@ -541,6 +571,16 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         if path not in kept and row.archived_at is None:
             row.archived_at = now
 
+
+def _record_import(
+    session: Session,
+    module: Module,
+    package: Package,
+    plan: Plan,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """The version's record (what it held, what it changed) and the audit event."""
     record = session.scalar(
         select(ModuleVersion).where(
             ModuleVersion.module_id == module.id, ModuleVersion.version == package.version
@@ -571,7 +611,6 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         lessons_changed=len(plan.lessons_changed),
         lessons_archived=len(plan.lessons_archived),
     )
-    return module
 
 
 def _apply_prompts(session: Session, lesson: Lesson, spec: LessonSpec, now: datetime) -> None:
