@@ -149,13 +149,7 @@ class FolderSource(PackageSource):
                     if is_ignored(path):
                         continue
                     if entry.is_symlink():
-                        problems.append(
-                            Problem(
-                                path,
-                                None,
-                                N_("this is a symbolic link; put the file itself in the package."),
-                            )
-                        )
+                        problems.append(_symbolic_link(path))
                     elif entry.is_dir(follow_symlinks=False):
                         stack.append((path + "/", Path(entry.path)))
                     elif not entry.is_file(follow_symlinks=False):
@@ -190,113 +184,16 @@ class ZipSource(PackageSource):
         self.name = path.name
         size = path.stat().st_size
         if size > limits.max_package_bytes:
-            raise InvalidPackageError(
-                [
-                    Problem(
-                        "",
-                        None,
-                        N_(
-                            "the package is %(size)s; the largest package this site accepts is "
-                            "%(limit)s."
-                        ),
-                        {
-                            "size": describe_size(size),
-                            "limit": describe_size(limits.max_package_bytes),
-                        },
-                    )
-                ]
-            )
+            raise InvalidPackageError([_package_too_large(size, limits)])
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise InvalidPackageError(
-                [
-                    Problem(
-                        "",
-                        None,
-                        N_("this file is not a zip archive; make a .zip of the module folder."),
-                    )
-                ]
-            ) from None
+            raise InvalidPackageError([_not_a_zip()]) from None
         try:
-            self._read_directory(limits)
+            entries = _checked_entries(self._zip.infolist(), limits)
         except BaseException:
             self._zip.close()
             raise
-
-    def _read_directory(self, limits: Limits) -> None:
-        infos = self._zip.infolist()
-        if len(infos) > limits.max_files:
-            raise InvalidPackageError([_too_many_files(limits)])
-        problems: list[Problem] = []
-        entries: dict[str, zipfile.ZipInfo] = {}
-        total = 0
-        for info in infos:
-            name = info.filename
-            mode = info.external_attr >> 16
-            if (problem := _unsafe_name(name)) is not None:
-                problems.append(problem)
-            elif stat.S_ISLNK(mode):
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_("this is a symbolic link; put the file itself in the package."),
-                    )
-                )
-            elif info.is_dir():
-                continue
-            elif name in entries:
-                problems.append(Problem(name, None, N_("this file is in the zip twice.")))
-            elif info.flag_bits & 0x1:
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file is encrypted (password-protected); zip it again "
-                            "without a password."
-                        ),
-                    )
-                )
-            elif info.compress_type not in _SUPPORTED_COMPRESSION:
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file is compressed with a method this site cannot read; "
-                            'make the zip again with the usual "deflate" compression.'
-                        ),
-                    )
-                )
-            elif info.file_size > limits.max_file_bytes:
-                problems.append(_file_too_large(name, info.file_size, limits))
-            elif (
-                info.file_size > limits.ratio_floor_bytes
-                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-            ):
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file would unpack to %(size)s from %(packed)s, far more than "
-                            "real files compress (a zip bomb?); it was not unpacked."
-                        ),
-                        {
-                            "size": describe_size(info.file_size),
-                            "packed": describe_size(info.compress_size),
-                        },
-                    )
-                )
-            else:
-                entries[name] = info
-            total += info.file_size
-        if total > limits.max_total_bytes:
-            problems.append(_total_too_large(total, limits))
-        if problems:
-            raise InvalidPackageError(problems)
         prefix = _top_folder(entries)
         self._entries = {
             name[len(prefix) :]: info for name, info in entries.items() if not is_ignored(name)
@@ -310,6 +207,78 @@ class ZipSource(PackageSource):
         self._zip.close()
 
 
+def _checked_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> dict[str, zipfile.ZipInfo]:
+    """The zip's files by name, read from its directory alone (nothing is unpacked).
+
+    Raises InvalidPackageError listing every entry that is unsafe or would unpack to
+    too much.
+    """
+    if len(infos) > limits.max_files:
+        raise InvalidPackageError([_too_many_files(limits)])
+    problems: list[Problem] = []
+    entries: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        mode = info.external_attr >> 16
+        if (problem := _unsafe_name(name)) is not None:
+            problems.append(problem)
+        elif stat.S_ISLNK(mode):
+            problems.append(_symbolic_link(name))
+        elif info.is_dir():
+            continue
+        elif name in entries:
+            problems.append(Problem(name, None, N_("this file is in the zip twice.")))
+        elif (problem := _unpacking_problem(info, limits)) is not None:
+            problems.append(problem)
+        else:
+            entries[name] = info
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        problems.append(_total_too_large(total, limits))
+    if problems:
+        raise InvalidPackageError(problems)
+    return entries
+
+
+def _unpacking_problem(info: zipfile.ZipInfo, limits: Limits) -> Problem | None:
+    """Why an entry cannot be unpacked, safely or at all, if it cannot."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        return Problem(
+            name,
+            None,
+            N_("this file is encrypted (password-protected); zip it again without a password."),
+        )
+    if info.compress_type not in _SUPPORTED_COMPRESSION:
+        return Problem(
+            name,
+            None,
+            N_(
+                "this file is compressed with a method this site cannot read; "
+                'make the zip again with the usual "deflate" compression.'
+            ),
+        )
+    if info.file_size > limits.max_file_bytes:
+        return _file_too_large(name, info.file_size, limits)
+    if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
+        info.compress_size, 1
+    ):
+        return Problem(
+            name,
+            None,
+            N_(
+                "this file would unpack to %(size)s from %(packed)s, far more than "
+                "real files compress (a zip bomb?); it was not unpacked."
+            ),
+            {
+                "size": describe_size(info.file_size),
+                "packed": describe_size(info.compress_size),
+            },
+        )
+    return None
+
+
 def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
     """``"holistic-wellness/"`` when every file is inside that one folder, else ``""``."""
     names = [n for n in entries if not is_ignored(n)]
@@ -320,6 +289,25 @@ def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
         top = tops.pop() + "/"
         return top
     return ""
+
+
+def _package_too_large(size: int, limits: Limits) -> Problem:
+    return Problem(
+        "",
+        None,
+        N_("the package is %(size)s; the largest package this site accepts is %(limit)s."),
+        {"size": describe_size(size), "limit": describe_size(limits.max_package_bytes)},
+    )
+
+
+def _not_a_zip() -> Problem:
+    return Problem(
+        "", None, N_("this file is not a zip archive; make a .zip of the module folder.")
+    )
+
+
+def _symbolic_link(path: str) -> Problem:
+    return Problem(path, None, N_("this is a symbolic link; put the file itself in the package."))
 
 
 def _file_too_large(path: str, size: int, limits: Limits) -> Problem:
