@@ -292,12 +292,36 @@ def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
 
 
 def _package_too_large(size: int, limits: Limits) -> Problem:
-    return Problem(
+    return _too_large(
         "",
-        None,
         N_("the package is %(size)s; the largest package this site accepts is %(limit)s."),
-        {"size": describe_size(size), "limit": describe_size(limits.max_package_bytes)},
+        size,
+        limits.max_package_bytes,
     )
+
+
+def _file_too_large(path: str, size: int, limits: Limits) -> Problem:
+    return _too_large(
+        path,
+        N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
+        size,
+        limits.max_file_bytes,
+    )
+
+
+def _total_too_large(total: int, limits: Limits) -> Problem:
+    return _too_large(
+        "",
+        N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
+        total,
+        limits.max_total_bytes,
+    )
+
+
+def _too_large(path: str, message: str, size: int, limit: int) -> Problem:
+    """A size over its limit, both said as people read them."""
+    described = {"size": describe_size(size), "limit": describe_size(limit)}
+    return Problem(path, None, message, described)
 
 
 def _not_a_zip() -> Problem:
@@ -308,24 +332,6 @@ def _not_a_zip() -> Problem:
 
 def _symbolic_link(path: str) -> Problem:
     return Problem(path, None, N_("this is a symbolic link; put the file itself in the package."))
-
-
-def _file_too_large(path: str, size: int, limits: Limits) -> Problem:
-    return Problem(
-        path,
-        None,
-        N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
-        {"size": describe_size(size), "limit": describe_size(limits.max_file_bytes)},
-    )
-
-
-def _total_too_large(total: int, limits: Limits) -> Problem:
-    return Problem(
-        "",
-        None,
-        N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
-        {"size": describe_size(total), "limit": describe_size(limits.max_total_bytes)},
-    )
 
 
 def _too_many_files(limits: Limits) -> Problem:
