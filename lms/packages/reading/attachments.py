@@ -6,6 +6,7 @@ import posixpath
 from typing import Any
 
 from lms.packages.problems import N_
+from lms.packages.reading import values
 from lms.packages.reading.base import Reader
 from lms.packages.reading.keys import ATTACHMENT_EXAMPLES, LESSON_EXAMPLES, MANIFEST_EXAMPLES
 from lms.packages.source import MANIFEST
@@ -24,7 +25,8 @@ def attachment_entries(
     if data.get("attachments") is None:
         return []
     examples = MANIFEST_EXAMPLES if path == MANIFEST else LESSON_EXAMPLES
-    items = reader.list_of(
+    items = values.list_of(
+        reader,
         path,
         data,
         "attachments",
@@ -56,9 +58,13 @@ def _target_and_title(
     if isinstance(item, str):
         return item.strip(), None
     if isinstance(item, Located):
-        reader.unknown_keys(path, item, ATTACHMENT_EXAMPLES)
-        target = reader.text(path, item, "path", ATTACHMENT_EXAMPLES["path"], max_length=255)
-        title = reader.text(path, item, "title", ATTACHMENT_EXAMPLES["title"], required=False)
+        values.unknown_keys(reader, path, item, ATTACHMENT_EXAMPLES)
+        target = values.text(
+            reader, path, item, "path", ATTACHMENT_EXAMPLES["path"], max_length=255
+        )
+        title = values.text(
+            reader, path, item, "title", ATTACHMENT_EXAMPLES["title"], required=False
+        )
         if target is None or title is None:
             return None
         return target, title

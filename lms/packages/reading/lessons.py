@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lms.packages.problems import N_
+from lms.packages.reading import values
 from lms.packages.reading.base import Reader
 from lms.packages.reading.keys import LESSON_EXAMPLES, MANIFEST_EXAMPLES
 from lms.packages.reading.prompts import read_prompts
@@ -131,10 +132,10 @@ def _lesson(
     reader: Reader, path: str, data: Located, body: str, body_line: int
 ) -> ReadLesson | None:
     """The lesson its front matter describes, if every value in it is right."""
-    reader.unknown_keys(path, data, LESSON_EXAMPLES)
-    slug = reader.slug(path, data, "slug", LESSON_EXAMPLES["slug"])
-    title = reader.text(path, data, "title", LESSON_EXAMPLES["title"])
-    minutes = reader.whole_number(path, data, "minutes", LESSON_EXAMPLES["minutes"])
+    values.unknown_keys(reader, path, data, LESSON_EXAMPLES)
+    slug = values.slug(reader, path, data, "slug", LESSON_EXAMPLES["slug"])
+    title = values.text(reader, path, data, "title", LESSON_EXAMPLES["title"])
+    minutes = values.whole_number(reader, path, data, "minutes", LESSON_EXAMPLES["minutes"])
     prompts = read_prompts(reader, path, data)
     if not body.strip():
         reader.warn(path, body_line, N_("this lesson has no text after its front matter."))
@@ -153,7 +154,8 @@ def order_lessons(
     """
     if "lessons" not in manifest:
         return lessons
-    listed = reader.list_of(
+    listed = values.list_of(
+        reader,
         MANIFEST,
         manifest,
         "lessons",

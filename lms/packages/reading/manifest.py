@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lms.packages.problems import N_
+from lms.packages.reading import values
 from lms.packages.reading.base import Reader
 from lms.packages.reading.keys import MANIFEST_EXAMPLES, REQUIRED_MANIFEST
 from lms.packages.semver import Version
@@ -63,26 +64,26 @@ def _mapping(reader: Reader) -> Located | None:
 
 def _checked(reader: Reader, data: Located) -> Located | None:
     """data with its slug and title cleaned, when every key is there and every value right."""
-    reader.unknown_keys(MANIFEST, data, MANIFEST_EXAMPLES)
+    values.unknown_keys(reader, MANIFEST, data, MANIFEST_EXAMPLES)
     valid = True
     for key in REQUIRED_MANIFEST:
         if key not in data:
-            reader.missing(MANIFEST, data, key, MANIFEST_EXAMPLES[key])
+            values.missing(reader, MANIFEST, data, key, MANIFEST_EXAMPLES[key])
             valid = False
     if not valid:
         return None
     checks = [
         _check_format(reader, data),
-        reader.slug(MANIFEST, data, "slug", MANIFEST_EXAMPLES["slug"]),
-        reader.text(MANIFEST, data, "title", MANIFEST_EXAMPLES["title"]),
+        values.slug(reader, MANIFEST, data, "slug", MANIFEST_EXAMPLES["slug"]),
+        values.text(reader, MANIFEST, data, "title", MANIFEST_EXAMPLES["title"]),
         _check_version(reader, data),
-        reader.text(
-            MANIFEST, data, "summary", MANIFEST_EXAMPLES["summary"], max_length=MAX_SUMMARY
+        values.text(
+            reader, MANIFEST, data, "summary", MANIFEST_EXAMPLES["summary"], max_length=MAX_SUMMARY
         ),
         _check_pattern(reader, data, "language", LANGUAGE, 35),
         _check_pattern(reader, data, "license", LICENSE, 64),
         _check_authors(reader, data),
-        reader.whole_number(MANIFEST, data, "estimated_minutes", "estimated_minutes: 120"),
+        values.whole_number(reader, MANIFEST, data, "estimated_minutes", "estimated_minutes: 120"),
         _check_sequence(reader, data),
     ]
     if any(value is None for value in checks):
@@ -135,7 +136,7 @@ def _check_version(reader: Reader, data: Located) -> str | None:
 def _check_pattern(
     reader: Reader, data: Located, key: str, pattern: re.Pattern, limit: int
 ) -> str | None:
-    value = reader.text(MANIFEST, data, key, MANIFEST_EXAMPLES[key], max_length=limit)
+    value = values.text(reader, MANIFEST, data, key, MANIFEST_EXAMPLES[key], max_length=limit)
     if value is None:
         return None
     if not pattern.match(value):

@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 from lms.packages.problems import N_
-from lms.packages.reading.base import MAX_SLUG, Reader
+from lms.packages.reading import values
+from lms.packages.reading.base import Reader
 from lms.packages.reading.keys import LESSON_EXAMPLES, PROMPT_EXAMPLES
+from lms.packages.reading.values import MAX_SLUG
 from lms.packages.spec import PromptSpec
 from lms.packages.yaml_reader import Located
 
@@ -19,7 +21,8 @@ def read_prompts(reader: Reader, path: str, data: Located) -> list[PromptSpec] |
     """The prompts of a lesson's front matter, or None when any of them is wrong."""
     if data.get("prompts") is None:
         return []
-    items = reader.list_of(
+    items = values.list_of(
+        reader,
         path,
         data,
         "prompts",
@@ -51,11 +54,13 @@ def _prompt(reader: Reader, path: str, item: Any, line: int, seen: set[str]) -> 
             example='- {id: first-thoughts, text: "What did you notice?"}',
         )
         return None
-    reader.unknown_keys(path, item, ("id", "text", "required", "accepts_files"))
-    key = reader.text(path, item, "id", PROMPT_EXAMPLES["id"], max_length=MAX_SLUG)
-    text = reader.text(path, item, "text", PROMPT_EXAMPLES["text"], max_length=MAX_PROMPT_TEXT)
-    required = reader.boolean(path, item, "required", True)
-    accepts_files = reader.boolean(path, item, "accepts_files", False)
+    values.unknown_keys(reader, path, item, ("id", "text", "required", "accepts_files"))
+    key = values.text(reader, path, item, "id", PROMPT_EXAMPLES["id"], max_length=MAX_SLUG)
+    text = values.text(
+        reader, path, item, "text", PROMPT_EXAMPLES["text"], max_length=MAX_PROMPT_TEXT
+    )
+    required = values.boolean(reader, path, item, "required", True)
+    accepts_files = values.boolean(reader, path, item, "accepts_files", False)
     if key is not None:
         key = _check_id(reader, path, item, key, seen)
     if key is None or text is None:
