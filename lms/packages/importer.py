@@ -52,6 +52,8 @@ from lms.packages.yaml_reader import parse
 from lms.storage import Staging, Storage
 
 Progress = Callable[[int, int], None]
+# The Module columns a package sets besides slug and version (not module.yaml's required
+# keys, which happen to share these names: a column may one day come from an optional key).
 MODULE_FIELDS = (
     "title",
     "summary",
@@ -255,6 +257,7 @@ def _lesson_attachments_differ(
 
 
 def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
+    """Plan the lesson's prompts added, changed and archived; whether there is any."""
     existing = {p.key: p for p in lesson.prompts}
     changed = False
     for position, prompt_spec in enumerate(spec.prompts, start=1):
