@@ -160,12 +160,12 @@ class FolderSource(PackageSource):
                         size = entry.stat(follow_symlinks=False).st_size
                         total += size
                         if size > limits.max_file_bytes:
-                            problems.append(_file_too_large(path, size, limits))
+                            problems.append(_too_large(path, "file", size, limits.max_file_bytes))
                         self.files[path] = size
                     if len(self.files) > limits.max_files:
                         raise InvalidPackageError([_too_many_files(limits)])
         if total > limits.max_total_bytes:
-            problems.append(_total_too_large(total, limits))
+            problems.append(_too_large("", "total", total, limits.max_total_bytes))
         if problems:
             raise InvalidPackageError(problems)
 
@@ -184,7 +184,7 @@ class ZipSource(PackageSource):
         self.name = path.name
         size = path.stat().st_size
         if size > limits.max_package_bytes:
-            raise InvalidPackageError([_package_too_large(size, limits)])
+            raise InvalidPackageError([_too_large("", "package", size, limits.max_package_bytes)])
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
@@ -235,7 +235,7 @@ def _checked_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> dict[str, 
             entries[name] = info
         total += info.file_size
     if total > limits.max_total_bytes:
-        problems.append(_total_too_large(total, limits))
+        problems.append(_too_large("", "total", total, limits.max_total_bytes))
     if problems:
         raise InvalidPackageError(problems)
     return entries
@@ -260,7 +260,7 @@ def _unpacking_problem(info: zipfile.ZipInfo, limits: Limits) -> Problem | None:
             ),
         )
     if info.file_size > limits.max_file_bytes:
-        return _file_too_large(name, info.file_size, limits)
+        return _too_large(name, "file", info.file_size, limits.max_file_bytes)
     if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
         info.compress_size, 1
     ):
@@ -291,37 +291,17 @@ def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
     return ""
 
 
-def _package_too_large(size: int, limits: Limits) -> Problem:
-    return _too_large(
-        "",
-        N_("the package is %(size)s; the largest package this site accepts is %(limit)s."),
-        size,
-        limits.max_package_bytes,
-    )
+_TOO_LARGE = {
+    "package": N_("the package is %(size)s; the largest package this site accepts is %(limit)s."),
+    "file": N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
+    "total": N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
+}
 
 
-def _file_too_large(path: str, size: int, limits: Limits) -> Problem:
-    return _too_large(
-        path,
-        N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
-        size,
-        limits.max_file_bytes,
-    )
-
-
-def _total_too_large(total: int, limits: Limits) -> Problem:
-    return _too_large(
-        "",
-        N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
-        total,
-        limits.max_total_bytes,
-    )
-
-
-def _too_large(path: str, message: str, size: int, limit: int) -> Problem:
-    """A size over its limit, both said as people read them."""
+def _too_large(path: str, what: str, size: int, limit: int) -> Problem:
+    """The package, a file or all files unpacked (``what``) over its limit, in KB or MB."""
     described = {"size": describe_size(size), "limit": describe_size(limit)}
-    return Problem(path, None, message, described)
+    return Problem(path, None, _TOO_LARGE[what], described)
 
 
 def _not_a_zip() -> Problem:
