@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import Lesson, Media, Module, ModuleVersion
-from lms.packages.loader import FORMAT
+from lms.packages.reading.manifest import FORMAT
 from lms.packages.source import MANIFEST
 from lms.storage import CHUNK_BYTES, Storage
 

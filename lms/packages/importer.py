@@ -42,8 +42,9 @@ from lms.models import (
     Sequence,
     User,
 )
-from lms.packages.loader import read_package, resolve_reference
+from lms.packages.loader import read_package
 from lms.packages.problems import N_, Problem
+from lms.packages.reading.media import resolve_reference
 from lms.packages.semver import Version
 from lms.packages.source import MANIFEST, Limits, PackageSource, open_package
 from lms.packages.spec import LessonSpec, Package
@@ -51,6 +52,8 @@ from lms.packages.yaml_reader import parse
 from lms.storage import Staging, Storage
 
 Progress = Callable[[int, int], None]
+# The Module columns a package sets besides slug and version (not module.yaml's required
+# keys, which happen to share these names: a column may one day come from an optional key).
 MODULE_FIELDS = (
     "title",
     "summary",
@@ -174,10 +177,7 @@ def plan_import(session: Session, package: Package) -> Plan:
     module = _load_module(session, package.slug)
     if module is None:
         for spec in package.lessons:
-            plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
-            plan.prompts_added.extend(
-                {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
-            )
+            _plan_lesson_added(plan, spec)
         plan.attachments_added = [a.path for a, _, _ in package.all_attachments]
         plan.media_added = [m.path for m in package.media]
         return plan
@@ -186,43 +186,39 @@ def plan_import(session: Session, package: Package) -> Plan:
     plan.refusal = _refusal(package, module.version)
     values = _module_values(package)
     plan.module_changes = [k for k in MODULE_FIELDS if getattr(module, k) != values[k]]
+    _plan_lessons(plan, module, package)
+    _plan_attachments(plan, module, package)
+    _plan_media(plan, _media_by_path(session, module), package)
+    return plan
 
+
+def _plan_lesson_added(plan: Plan, spec: LessonSpec) -> None:
+    plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
+    plan.prompts_added.extend(
+        {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
+    )
+
+
+def _plan_lessons(plan: Plan, module: Module, package: Package) -> None:
+    """Lessons added, restored, changed (and their prompts), and archived."""
     existing = {lesson.slug: lesson for lesson in module.lessons}
     attachments = {a.path: a for a in module.attachments}
     for position, spec in enumerate(package.lessons, start=1):
         lesson = existing.get(spec.slug)
         if lesson is None:
-            plan.lessons_added.append({"slug": spec.slug, "title": spec.title})
-            plan.prompts_added.extend(
-                {"lesson": spec.slug, "key": p.key, "text": p.text} for p in spec.prompts
-            )
+            _plan_lesson_added(plan, spec)
             continue
         if lesson.archived_at is not None:
             plan.lessons_restored.append({"slug": spec.slug, "title": spec.title})
-        changes = [
-            name
-            for name, old, new in (
-                ("title", lesson.title, spec.title),
-                ("minutes", lesson.minutes, spec.minutes),
-                ("text", lesson.body_markdown, spec.body_markdown),
-                ("position", lesson.position, position),
-            )
-            if old != new
-        ]
+        changes = _changed(
+            ("title", lesson.title, spec.title),
+            ("minutes", lesson.minutes, spec.minutes),
+            ("text", lesson.body_markdown, spec.body_markdown),
+            ("position", lesson.position, position),
+        )
         if _prompts_diff(plan, lesson, spec):
             changes.append("prompts")
-        wanted = {(a.path, a.title) for a in spec.attachments}
-        current = {
-            (a.path, a.title)
-            for a in module.attachments
-            if a.lesson_id == lesson.id and a.archived_at is None
-        }
-        changed_files = any(
-            attachments[a.path].sha256 != a.file.sha256
-            for a in spec.attachments
-            if a.path in attachments
-        )
-        if wanted != current or changed_files:
+        if _lesson_attachments_differ(module, attachments, lesson, spec):
             changes.append("attachments")
         if changes:
             plan.lessons_changed.append(
@@ -236,35 +232,32 @@ def plan_import(session: Session, package: Package) -> Plan:
         if lesson.slug not in slugs and lesson.archived_at is None
     ]
 
-    lessons_by_id = {lesson.id: lesson.slug for lesson in module.lessons}
-    paths = set()
-    for spec, lesson_spec, _ in package.all_attachments:
-        paths.add(spec.path)
-        row = attachments.get(spec.path)
-        if row is None:
-            plan.attachments_added.append(spec.path)
-        elif (
-            row.sha256 != spec.file.sha256
-            or row.title != spec.title
-            or row.archived_at is not None
-            or lessons_by_id.get(row.lesson_id) != (lesson_spec.slug if lesson_spec else None)
-        ):
-            plan.attachments_changed.append(spec.path)
-    plan.attachments_archived = sorted(
-        a.path for a in module.attachments if a.path not in paths and a.archived_at is None
-    )
 
-    media = {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
-    for spec in package.media:
-        row = media.get(spec.path)
-        if row is None:
-            plan.media_added.append(spec.path)
-        elif row.sha256 != spec.sha256:
-            plan.media_changed.append(spec.path)
-    return plan
+def _changed(*fields: tuple[str, Any, Any]) -> list[str]:
+    """The names of the (name, old, new) fields whose value changes."""
+    return [name for name, old, new in fields if old != new]
+
+
+def _lesson_attachments_differ(
+    module: Module, attachments: dict[str, Attachment], lesson: Lesson, spec: LessonSpec
+) -> bool:
+    """Whether the lesson's attachments, their titles or their files change."""
+    wanted = {(a.path, a.title) for a in spec.attachments}
+    current = {
+        (a.path, a.title)
+        for a in module.attachments
+        if a.lesson_id == lesson.id and a.archived_at is None
+    }
+    changed_files = any(
+        attachments[a.path].sha256 != a.file.sha256
+        for a in spec.attachments
+        if a.path in attachments
+    )
+    return wanted != current or changed_files
 
 
 def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
+    """Plan the lesson's prompts added, changed and archived; whether there is any."""
     existing = {p.key: p for p in lesson.prompts}
     changed = False
     for position, prompt_spec in enumerate(spec.prompts, start=1):
@@ -275,16 +268,12 @@ def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
             )
             changed = True
             continue
-        changes = [
-            name
-            for name, old, new in (
-                ("text", prompt.text, prompt_spec.text),
-                ("required", prompt.required, prompt_spec.required),
-                ("accepts_files", prompt.accepts_files, prompt_spec.accepts_files),
-                ("position", prompt.position, position),
-            )
-            if old != new
-        ]
+        changes = _changed(
+            ("text", prompt.text, prompt_spec.text),
+            ("required", prompt.required, prompt_spec.required),
+            ("accepts_files", prompt.accepts_files, prompt_spec.accepts_files),
+            ("position", prompt.position, position),
+        )
         if changes:
             plan.prompts_changed.append(
                 {
@@ -304,6 +293,41 @@ def _prompts_diff(plan: Plan, lesson: Lesson, spec: LessonSpec) -> bool:
             )
             changed = True
     return changed
+
+
+def _plan_attachments(plan: Plan, module: Module, package: Package) -> None:
+    """Attachments added, changed (file, title, lesson, or back from the archive), archived."""
+    attachments = {a.path: a for a in module.attachments}
+    lessons_by_id = {lesson.id: lesson.slug for lesson in module.lessons}
+    paths = set()
+    for spec, lesson_spec, _ in package.all_attachments:
+        paths.add(spec.path)
+        row = attachments.get(spec.path)
+        if row is None:
+            plan.attachments_added.append(spec.path)
+        elif (
+            row.sha256 != spec.file.sha256
+            or row.title != spec.title
+            or row.archived_at is not None
+            or lessons_by_id.get(row.lesson_id) != (lesson_spec.slug if lesson_spec else None)
+        ):
+            plan.attachments_changed.append(spec.path)
+    plan.attachments_archived = sorted(
+        a.path for a in module.attachments if a.path not in paths and a.archived_at is None
+    )
+
+
+def _plan_media(plan: Plan, media: dict[str, Media], package: Package) -> None:
+    for spec in package.media:
+        row = media.get(spec.path)
+        if row is None:
+            plan.media_added.append(spec.path)
+        elif row.sha256 != spec.sha256:
+            plan.media_changed.append(spec.path)
+
+
+def _media_by_path(session: Session, module: Module) -> dict[str, Media]:
+    return {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
 
 
 def referenced_blobs(session: Session, shas: Iterable[str]) -> set[str]:
@@ -448,7 +472,19 @@ def import_package(
 
 
 def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -> Module:
+    """Write the package into the rows, step by step, and record the import; flushes."""
     now = now_utc()
+    module = _apply_module(session, package, now)
+    # Media first: lessons are rendered with their URLs.
+    urls = _apply_media(session, module, package)
+    lessons = _apply_lessons(session, module, package, urls, now)
+    _apply_attachments(session, module, package, lessons, now)
+    _record_import(session, module, package, plan, actor, now)
+    return module
+
+
+def _apply_module(session: Session, package: Package, now: datetime) -> Module:
+    """The package's module, added or given the package's values."""
     module = _load_module(session, package.slug)
     if module is None:
         module = Module(slug=package.slug, version=package.version, **_module_values(package))
@@ -460,9 +496,12 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
     module.version = package.version
     module.updated_at = now
     module.lesson_count = len(package.lessons)
+    return module
 
-    # Media first: lessons are rendered with their URLs.
-    media = {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
+
+def _apply_media(session: Session, module: Module, package: Package) -> dict[str, str]:
+    """Add or update the media rows; returns the URL of each media path."""
+    media = _media_by_path(session, module)
     urls = {}
     for spec in package.media:
         row = media.get(spec.path)
@@ -471,7 +510,13 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
             session.add(row)
         row.content_type, row.size, row.sha256 = spec.content_type, spec.size, spec.sha256
         urls[spec.path] = html.media_url(module.slug, spec.path[len("media/") :], spec.sha256)
+    return urls
 
+
+def _apply_lessons(
+    session: Session, module: Module, package: Package, urls: dict[str, str], now: datetime
+) -> dict[str, Lesson]:
+    """Add or update each lesson and its prompts, archive those that left; by slug."""
     existing = {lesson.slug: lesson for lesson in module.lessons}
     lessons: dict[str, Lesson] = {}
     for position, spec in enumerate(package.lessons, start=1):
@@ -479,15 +524,7 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         if lesson is None:
             lesson = Lesson(module=module, slug=spec.slug, position=position, title=spec.title)
             session.add(lesson)
-        lesson.position = position
-        lesson.title = spec.title
-        lesson.minutes = spec.minutes
-        lesson.body_markdown = spec.body_markdown
-        lesson.body_html = html.render_lesson(
-            spec.body_markdown,
-            lambda url, path=spec.path: urls.get(resolve_reference(path, url) or ""),
-        )
-        lesson.archived_at = None
+        _update_lesson(lesson, spec, position, urls)
         _apply_prompts(session, lesson, spec, now)
         lessons[spec.slug] = lesson
     archived = [
@@ -499,7 +536,24 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         lesson.archived_at = now
     session.flush()
     _continue_where_they_were(session, archived, list(lessons.values()))
+    return lessons
 
+
+def _update_lesson(lesson: Lesson, spec: LessonSpec, position: int, urls: dict[str, str]) -> None:
+    lesson.position = position
+    lesson.title = spec.title
+    lesson.minutes = spec.minutes
+    lesson.body_markdown = spec.body_markdown
+    lesson.body_html = html.render_lesson(
+        spec.body_markdown, lambda url: urls.get(resolve_reference(spec.path, url) or "")
+    )
+    lesson.archived_at = None
+
+
+def _apply_attachments(
+    session: Session, module: Module, package: Package, lessons: dict[str, Lesson], now: datetime
+) -> None:
+    """Add or update each attachment, with its lesson; archive those that left."""
     rows = {a.path: a for a in module.attachments}
     kept = set()
     for spec, lesson_spec, position in package.all_attachments:
@@ -520,6 +574,16 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         if path not in kept and row.archived_at is None:
             row.archived_at = now
 
+
+def _record_import(
+    session: Session,
+    module: Module,
+    package: Package,
+    plan: Plan,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """The version's record (what it held, what it changed) and the audit event."""
     record = session.scalar(
         select(ModuleVersion).where(
             ModuleVersion.module_id == module.id, ModuleVersion.version == package.version
@@ -550,7 +614,6 @@ def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -
         lessons_changed=len(plan.lessons_changed),
         lessons_archived=len(plan.lessons_archived),
     )
-    return module
 
 
 def _apply_prompts(session: Session, lesson: Lesson, spec: LessonSpec, now: datetime) -> None:

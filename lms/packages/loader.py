@@ -3,949 +3,105 @@
 Nothing is written anywhere: the files are read (streamed) to check their types and
 hash them, the text is parsed and checked, and the result is either a ``Package`` or
 an ``InvalidPackageError`` listing each problem with its file, line and what to do.
+Each part of a package is read by a module of ``lms.packages.reading``; this one
+reads them in order and puts the package together.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import posixpath
-import re
-import zipfile
-import zlib
-from collections.abc import Iterable
-from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from lms import html
-from lms.filetypes import (
-    ATTACHMENT_TYPES,
-    MEDIA_TYPES,
-    UnsupportedFileError,
-    check_not_program,
-    detect,
+from lms.packages.problems import InvalidPackageError
+from lms.packages.reading.attachments import attachment_entries
+from lms.packages.reading.base import Reader
+from lms.packages.reading.files import check_files, check_unimported
+from lms.packages.reading.lessons import (
+    ReadLesson,
+    check_lesson_slugs,
+    lesson_paths,
+    order_lessons,
+    read_lessons,
 )
-from lms.packages.problems import N_, InvalidPackageError, Problem
-from lms.packages.semver import Version
-from lms.packages.source import MANIFEST, Limits, PackageSource, describe_size
-from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile, PromptSpec
-from lms.packages.yaml_reader import Located, LocatedList, parse, plain
-from lms.storage import hash_stream
-
-FORMAT = 1
-SLUG = re.compile(r"^[a-z0-9-]+$")
-PROMPT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-LICENSE = re.compile(r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
-SEQUENCES = ("linear", "open")
-MAX_SLUG = 80
-MAX_TITLE = 200
-MAX_SUMMARY = 5000
-MAX_PROMPT_TEXT = 5000
-MAX_MINUTES = 100_000
-
-MANIFEST_EXAMPLES = {
-    "format": "format: 1",
-    "slug": "slug: holistic-wellness",
-    "title": "title: Holistic wellness",
-    "version": 'version: "1.0.0"',
-    "summary": "summary: A four-part series on caring for yourself in the work.",
-    "language": "language: en",
-    "license": "license: CC-BY-4.0",
-    "authors": "authors: [Amina Yusuf]",
-    "estimated_minutes": "estimated_minutes: 120",
-    "sequence": "sequence: linear",
-    "lessons": "lessons: [01-arriving.md, 02-listening.md]",
-    "attachments": "attachments: [{path: attachments/plan.pdf, title: Wellness plan}]",
-}
-LESSON_EXAMPLES = {
-    "slug": "slug: arriving",
-    "title": "title: Arriving with yourself",
-    "minutes": "minutes: 20",
-    "attachments": "attachments: [{path: attachments/card.pdf, title: Check-in card}]",
-    "prompts": 'prompts: [{id: first-thoughts, text: "What did you notice?"}]',
-}
-PROMPT_EXAMPLES = {"id": "id: first-thoughts", "text": 'text: "What did you notice?"'}
-ATTACHMENT_EXAMPLES = {"path": "path: attachments/plan.pdf", "title": "title: Wellness plan"}
-REQUIRED_MANIFEST = (
-    "format",
-    "slug",
-    "title",
-    "version",
-    "summary",
-    "language",
-    "license",
-    "authors",
-    "estimated_minutes",
-    "sequence",
-)
-REQUIRED_LESSON = ("slug", "title", "minutes")
-
-_FINDING_MESSAGES = {
-    "tag": N_(
-        "<%(tag)s> is not allowed in a lesson; remove it (lessons cannot hold scripts, "
-        "styles, forms or embedded pages)."
-    ),
-    "event_handler": N_('the "%(value)s" attribute on <%(tag)s> would run a script; remove it.'),
-    "attribute": N_('the "%(value)s" attribute on <%(tag)s> is removed when the lesson is shown.'),
-    "scheme": N_(
-        'the address "%(value)s" is not allowed: links start with https://, http:// or mailto:.'
-    ),
-    "embed_host": N_(
-        "videos can be embedded only from youtube-nocookie.com or player.vimeo.com (over "
-        'https), not "%(value)s".'
-    ),
-    "external_media": N_(
-        '"%(value)s" is on another site; images and sound are shown only from the '
-        "package's media/ folder."
-    ),
-    "incomplete_url": N_('write web addresses in full, starting with https:// (not "%(value)s").'),
-    "site_path": N_(
-        '"%(value)s" points into this site; link to web addresses in full, or to files in media/.'
-    ),
-}
-
-
-def resolve_reference(lesson_path: str, url: str) -> str | None:
-    """The package path a relative URL in a lesson points to (``media/map.png``), if any.
-
-    ``../media/map.png`` (relative to the lesson, as editors preview it) and
-    ``media/map.png`` (relative to the package) both work.
-    """
-    target = unquote(urlsplit(url).path)
-    if not target:
-        return None
-    for base in (posixpath.dirname(lesson_path), ""):
-        candidate = posixpath.normpath(posixpath.join(base, target))
-        if candidate.startswith(("media/", "attachments/")):
-            return candidate
-    return None
-
-
-class _Reader:
-    def __init__(self, source: PackageSource, limits: Limits) -> None:
-        self.source = source
-        self.limits = limits
-        self.problems: list[Problem] = []
-        self.hashes: dict[str, str] = {}
-        # module.yaml as read, even when some of its values are wrong: its lists of
-        # lessons and attachments are still checked, so every problem shows at once.
-        self.manifest_data = Located()
-        # Every lesson whose front matter could be read, valid or not: its attachments
-        # are checked too.
-        self.front_matters: dict[str, Located] = {}
-
-    # --- reporting ---
-
-    def error(self, file: str, line: int | None, message: str, /, **params: Any) -> None:
-        self.problems.append(Problem(file, line, message, params))
-
-    def warn(self, file: str, line: int | None, message: str, /, **params: Any) -> None:
-        self.problems.append(Problem(file, line, message, params, warning=True))
-
-    # --- typed fields ---
-
-    def unknown_keys(self, path: str, data: Located, known: Iterable[str]) -> None:
-        known = list(known)
-        for key in data:
-            if key in known:
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1)
-            if close:
-                self.error(
-                    path,
-                    data.line_of(key),
-                    N_('"%(key)s" is not a known key; did you mean "%(suggestion)s"?'),
-                    key=str(key),
-                    suggestion=close[0],
-                )
-            else:
-                self.error(
-                    path,
-                    data.line_of(key),
-                    N_('"%(key)s" is not a known key here; the known keys are: %(known)s.'),
-                    key=str(key),
-                    known=", ".join(known),
-                )
-
-    def missing(self, path: str, data: Located, key: str, example: str) -> None:
-        self.error(
-            path,
-            data.line,
-            N_('"%(key)s" is missing; add a line such as: %(example)s'),
-            key=key,
-            example=example,
-        )
-
-    def text(
-        self,
-        path: str,
-        data: Located,
-        key: str,
-        example: str,
-        *,
-        required: bool = True,
-        max_length: int = MAX_TITLE,
-    ) -> str | None:
-        if key not in data or data[key] is None:
-            if required:
-                self.missing(path, data, key, example)
-                return None
-            return ""
-        value, line = data[key], data.line_of(key)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error(path, line, N_('"%(key)s" must be text.'), key=key)
-            return None
-        value = str(value).strip()
-        if not value and required:
-            self.error(path, line, N_('"%(key)s" is empty; write it out.'), key=key)
-            return None
-        if len(value) > max_length:
-            self.error(
-                path,
-                line,
-                N_('"%(key)s" is longer than %(limit)s characters; shorten it.'),
-                key=key,
-                limit=max_length,
-            )
-            return None
-        return value
-
-    def whole_number(
-        self, path: str, data: Located, key: str, example: str, *, required: bool = True
-    ) -> int | None:
-        if key not in data:
-            if required:
-                self.missing(path, data, key, example)
-                return None
-            return 0
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
-            self.error(
-                path,
-                data.line_of(key),
-                N_('"%(key)s" must be a whole number (0 or more), such as: %(example)s'),
-                key=key,
-                example=example,
-            )
-            return None
-        return value
-
-    def boolean(self, path: str, data: Located, key: str, default: bool) -> bool:
-        value = data.get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.error(path, data.line_of(key), N_('"%(key)s" must be true or false.'), key=key)
-            return default
-        return value
-
-    def slug(self, path: str, data: Located, key: str, example: str) -> str | None:
-        value = self.text(path, data, key, example, max_length=MAX_SLUG)
-        if value is not None and not SLUG.match(value):
-            self.error(
-                path,
-                data.line_of(key),
-                N_(
-                    '"%(key)s" may hold only lower-case letters a-z, digits and hyphens, such '
-                    'as "%(example)s"; "%(value)s" does not.'
-                ),
-                key=key,
-                value=value,
-                example=re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-module",
-            )
-            return None
-        return value
-
-    # --- reading files ---
-
-    def read_text(self, path: str, limit: int) -> str | None:
-        size = self.source.files[path]
-        if size > limit:
-            self.error(
-                path,
-                None,
-                N_(
-                    "this text file is %(size)s; a text file of a package may be at most %(limit)s."
-                ),
-                size=describe_size(size),
-                limit=describe_size(limit),
-            )
-            return None
-        raw = self.read_bytes(path)
-        if raw is None:
-            return None
-        self.hashes[path] = hashlib.sha256(raw).hexdigest()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            self.error(
-                path,
-                raw[: error.start].count(b"\n") + 1,
-                N_("this file is not UTF-8 text; save it again choosing the UTF-8 encoding."),
-            )
-            return None
-        if "\x00" in text:
-            # PostgreSQL cannot store it, and no text editor writes it on purpose.
-            self.error(
-                path,
-                text[: text.index("\x00")].count("\n") + 1,
-                N_(
-                    "this line holds an invisible NUL character (U+0000); delete it, or save "
-                    "the file again as plain UTF-8 text."
-                ),
-            )
-            return None
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-
-    def read_bytes(self, path: str) -> bytes | None:
-        try:
-            with self.source.open(path) as stream:
-                return stream.read()
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-            self.damaged(path, error)
-            return None
-
-    def damaged(self, path: str, error: Exception) -> None:
-        self.error(
-            path,
-            None,
-            N_("this file cannot be read (%(detail)s); make the package again."),
-            detail=str(error) or type(error).__name__,
-        )
-
-    # --- the package ---
-
-    def read(self) -> Package:
-        files = self.source.files
-        manifest = self.manifest()
-        lesson_paths = self.lesson_paths()
-        lessons = [lesson for path in lesson_paths if (lesson := self.lesson(path)) is not None]
-        lessons = self.order(self.manifest_data, lessons, lesson_paths)
-        self.check_lesson_slugs(lessons)
-
-        claims: dict[str, str] = {}
-        module_attachments = self.attachment_entries(MANIFEST, self.manifest_data, claims)
-        lesson_attachments = {
-            path: self.attachment_entries(path, data, claims)
-            for path, data in self.front_matters.items()
-        }
-        media_paths = sorted(p for p in files if p.startswith("media/"))
-        for lesson in lessons:
-            self.check_body(lesson, set(media_paths))
-
-        stored = self.check_files([*claims, *media_paths])
-        for path in sorted(files):
-            if path == MANIFEST or path.startswith(("lessons/", "media/")) or path in claims:
-                continue
-            if path.startswith("attachments/"):
-                self.warn(
-                    path,
-                    None,
-                    N_(
-                        "this file is not listed in module.yaml or in any lesson; it is not "
-                        "imported."
-                    ),
-                )
-            else:
-                self.warn(path, None, N_("this file is not part of a package; it is ignored."))
-            self.check_not_program(path)
-
-        errors = [p for p in self.problems if not p.warning]
-        if errors or manifest is None:
-            raise InvalidPackageError(self.problems)
-        return self.package(manifest, lessons, module_attachments, lesson_attachments, stored)
-
-    def package(
-        self,
-        manifest: Located,
-        lessons: list[dict[str, Any]],
-        module_attachments: list[tuple[str, str]],
-        lesson_attachments: dict[str, list[tuple[str, str]]],
-        stored: dict[str, PackageFile],
-    ) -> Package:
-        def attachments(entries: list[tuple[str, str]]) -> tuple[AttachmentSpec, ...]:
-            return tuple(AttachmentSpec(path, title, stored[path]) for path, title in entries)
-
-        specs = tuple(
-            LessonSpec(
-                path=lesson["path"],
-                slug=lesson["slug"],
-                title=lesson["title"],
-                minutes=lesson["minutes"],
-                body_markdown=lesson["body"],
-                prompts=tuple(lesson["prompts"]),
-                attachments=attachments(lesson_attachments[lesson["path"]]),
-            )
-            for lesson in lessons
-        )
-        digest = hashlib.sha256()
-        for path in sorted(self.hashes):
-            digest.update(f"{path}\0{self.hashes[path]}\n".encode())
-        authors = manifest["authors"]
-        return Package(
-            slug=manifest["slug"],
-            title=str(manifest["title"]).strip(),
-            version=str(manifest["version"]).strip(),
-            summary=str(manifest["summary"] or "").strip(),
-            language=str(manifest["language"]).strip(),
-            license=str(manifest["license"]).strip(),
-            authors=tuple(
-                str(a).strip() for a in ([authors] if isinstance(authors, str) else authors)
-            ),
-            estimated_minutes=manifest["estimated_minutes"],
-            sequence=manifest["sequence"],
-            lessons=specs,
-            attachments=attachments(module_attachments),
-            media=tuple(stored[p] for p in sorted(stored) if p.startswith("media/")),
-            sha256=digest.hexdigest(),
-            manifest=plain(manifest),
-            warnings=tuple(p for p in self.problems if p.warning),
-        )
-
-    def manifest(self) -> Located | None:
-        if MANIFEST not in self.source.files:
-            near = [
-                p for p in self.source.files if p.rsplit("/", 1)[-1] in ("module.yml", MANIFEST)
-            ]
-            self.error(
-                "",
-                None,
-                N_("module.yaml is missing: a package has a module.yaml at its top%(hint)s."),
-                hint=f" ({near[0]})" if near else "",
-            )
-            return None
-        text = self.read_text(MANIFEST, self.limits.max_manifest_bytes)
-        if text is None:
-            return None
-        data, problem = parse(text, MANIFEST)
-        if problem is not None:
-            self.problems.append(problem)
-            return None
-        if not isinstance(data, Located):
-            self.error(
-                MANIFEST,
-                1,
-                N_(
-                    'module.yaml holds keys and values, one per line, such as "title: Holistic '
-                    'wellness".'
-                ),
-            )
-            return None
-        self.manifest_data = data
-        self.unknown_keys(MANIFEST, data, MANIFEST_EXAMPLES)
-        valid = True
-        for key in REQUIRED_MANIFEST:
-            if key not in data:
-                self.missing(MANIFEST, data, key, MANIFEST_EXAMPLES[key])
-                valid = False
-        if not valid:
-            return None
-        checks = [
-            self.check_format(data),
-            self.slug(MANIFEST, data, "slug", MANIFEST_EXAMPLES["slug"]),
-            self.text(MANIFEST, data, "title", MANIFEST_EXAMPLES["title"]),
-            self.check_version(data),
-            self.text(
-                MANIFEST, data, "summary", MANIFEST_EXAMPLES["summary"], max_length=MAX_SUMMARY
-            ),
-            self.check_pattern(data, "language", LANGUAGE, 35),
-            self.check_pattern(data, "license", LICENSE, 64),
-            self.check_authors(data),
-            self.whole_number(MANIFEST, data, "estimated_minutes", "estimated_minutes: 120"),
-            self.check_sequence(data),
-        ]
-        if any(value is None for value in checks):
-            return None
-        data["slug"] = checks[1]
-        data["title"] = checks[2]
-        return data
-
-    def check_format(self, data: Located) -> int | None:
-        if data["format"] != FORMAT:
-            self.error(
-                MANIFEST,
-                data.line_of("format"),
-                N_(
-                    'this package says "format: %(found)s"; this site reads packages of '
-                    '"format: 1".'
-                ),
-                found=str(data["format"]),
-            )
-            return None
-        return FORMAT
-
-    def check_version(self, data: Located) -> str | None:
-        value = data["version"]
-        line = data.line_of("version")
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            self.error(
-                MANIFEST,
-                line,
-                N_(
-                    "version %(value)s reads as a number; write it in quotes as a semantic "
-                    'version, such as: version: "1.0.0"'
-                ),
-                value=str(value),
-            )
-            return None
-        if not isinstance(value, str) or Version.parse(value.strip()) is None:
-            self.error(
-                MANIFEST,
-                line,
-                N_(
-                    'version "%(value)s" is not a semantic version such as 1.0.0 or 1.2.0 '
-                    "(major.minor.patch)."
-                ),
-                value=str(value),
-            )
-            return None
-        return value.strip()
-
-    def check_pattern(self, data: Located, key: str, pattern: re.Pattern, limit: int) -> str | None:
-        value = self.text(MANIFEST, data, key, MANIFEST_EXAMPLES[key], max_length=limit)
-        if value is None:
-            return None
-        if not pattern.match(value):
-            message = {
-                "language": N_(
-                    'language "%(value)s" is not a language tag such as en, fr or pt-BR.'
-                ),
-                "license": N_(
-                    'license "%(value)s" is not an SPDX licence id such as '
-                    "CC-BY-4.0 or CC-BY-SA-4.0."
-                ),
-            }[key]
-            self.error(MANIFEST, data.line_of(key), message, value=value)
-            return None
-        return value
-
-    def check_authors(self, data: Located) -> list[str] | None:
-        value = data["authors"]
-        line = data.line_of("authors")
-        items = [value] if isinstance(value, str) else value
-        if (
-            not isinstance(items, list)
-            or not items
-            or not all(isinstance(a, str) and a.strip() for a in items)
-        ):
-            self.error(
-                MANIFEST,
-                line,
-                N_('"authors" lists the authors\' names, such as: %(example)s'),
-                example=MANIFEST_EXAMPLES["authors"],
-            )
-            return None
-        return items
-
-    def check_sequence(self, data: Located) -> str | None:
-        value = data["sequence"]
-        if value not in SEQUENCES:
-            self.error(
-                MANIFEST,
-                data.line_of("sequence"),
-                N_(
-                    '"sequence" is "linear" (each lesson opens when the one before it is '
-                    'complete) or "open", not "%(value)s".'
-                ),
-                value=str(value),
-            )
-            return None
-        return value
-
-    # --- lessons ---
-
-    def lesson_paths(self) -> list[str]:
-        paths = []
-        for path in sorted(p for p in self.source.files if p.startswith("lessons/")):
-            name = path[len("lessons/") :]
-            if "/" in name:
-                self.error(
-                    path,
-                    None,
-                    N_("lessons are files directly inside lessons/, not in a folder of it."),
-                )
-            elif not name.lower().endswith(".md"):
-                self.error(
-                    path,
-                    None,
-                    N_(
-                        "only lessons written in Markdown (.md files) belong in lessons/; put "
-                        "files learners download in attachments/ and images in media/."
-                    ),
-                )
-            else:
-                paths.append(path)
-        if not paths:
-            self.error(
-                "",
-                None,
-                N_("the package has no lessons: add Markdown files such as lessons/01-welcome.md."),
-            )
-        return paths
-
-    def lesson(self, path: str) -> dict[str, Any] | None:
-        text = self.read_text(path, self.limits.max_lesson_bytes)
-        if text is None:
-            return None
-        lines = text.split("\n")
-        if lines[0].strip() != "---":
-            self.error(
-                path,
-                1,
-                N_(
-                    "a lesson starts with its front matter: a line with ---, the slug, title, "
-                    "minutes and prompts, and another line with ---."
-                ),
-            )
-            return None
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            self.error(
-                path,
-                1,
-                N_(
-                    "the front matter that starts on line 1 is never closed; add a line with "
-                    "--- after it."
-                ),
-            )
-            return None
-        data, problem = parse("\n".join(lines[1:end]), path, first_line=2)
-        if problem is not None:
-            self.problems.append(problem)
-            return None
-        if data is None:
-            data = Located()
-        if not isinstance(data, Located):
-            self.error(
-                path,
-                2,
-                N_(
-                    'the front matter holds keys and values, one per line, such as "title: '
-                    'Arriving".'
-                ),
-            )
-            return None
-        self.front_matters[path] = data
-        self.unknown_keys(path, data, LESSON_EXAMPLES)
-        slug = self.slug(path, data, "slug", LESSON_EXAMPLES["slug"])
-        title = self.text(path, data, "title", LESSON_EXAMPLES["title"])
-        minutes = self.whole_number(path, data, "minutes", LESSON_EXAMPLES["minutes"])
-        prompts = self.prompts(path, data)
-        body = "\n".join(lines[end + 1 :])
-        if not body.strip():
-            self.warn(path, end + 2, N_("this lesson has no text after its front matter."))
-        if slug is None or title is None or minutes is None or prompts is None:
-            return None
-        return {
-            "path": path,
-            "slug": slug,
-            "title": title,
-            "minutes": minutes,
-            "prompts": prompts,
-            "body": body,
-            "body_line": end + 2,
-            "data": data,
-        }
-
-    def prompts(self, path: str, data: Located) -> list[PromptSpec] | None:
-        items = data.get("prompts")
-        if items is None:
-            return []
-        if not isinstance(items, LocatedList):
-            self.error(
-                path,
-                data.line_of("prompts"),
-                N_('"prompts" is a list, each item starting with "- id:", such as: %(example)s'),
-                example=LESSON_EXAMPLES["prompts"],
-            )
-            return None
-        prompts: list[PromptSpec] = []
-        seen: set[str] = set()
-        valid = True
-        for index, item in enumerate(items):
-            line = items.line_of(index)
-            if not isinstance(item, Located):
-                self.error(
-                    path,
-                    line,
-                    N_("each prompt has an id and a text, such as: %(example)s"),
-                    example='- {id: first-thoughts, text: "What did you notice?"}',
-                )
-                valid = False
-                continue
-            self.unknown_keys(path, item, ("id", "text", "required", "accepts_files"))
-            key = self.text(path, item, "id", PROMPT_EXAMPLES["id"], max_length=MAX_SLUG)
-            text = self.text(
-                path, item, "text", PROMPT_EXAMPLES["text"], max_length=MAX_PROMPT_TEXT
-            )
-            required = self.boolean(path, item, "required", True)
-            accepts_files = self.boolean(path, item, "accepts_files", False)
-            if key is not None and not PROMPT_ID.match(key):
-                self.error(
-                    path,
-                    item.line_of("id"),
-                    N_(
-                        'prompt id "%(id)s" may hold only lower-case letters a-z, digits, '
-                        "hyphens and underscores."
-                    ),
-                    id=key,
-                )
-                key = None
-            elif key is not None and key in seen:
-                self.error(
-                    path,
-                    item.line_of("id"),
-                    N_(
-                        'prompt id "%(id)s" is used twice in this lesson; give each prompt its '
-                        "own id."
-                    ),
-                    id=key,
-                )
-                key = None
-            if key is None or text is None:
-                valid = False
-                continue
-            seen.add(key)
-            prompts.append(PromptSpec(key, text, required, accepts_files))
-        return prompts if valid else None
-
-    def order(
-        self, manifest: Located, lessons: list[dict[str, Any]], paths: list[str]
-    ) -> list[dict[str, Any]]:
-        if "lessons" not in manifest:
-            return lessons
-        listed = manifest["lessons"]
-        if not isinstance(listed, LocatedList):
-            self.error(
-                MANIFEST,
-                manifest.line_of("lessons"),
-                N_('"lessons" is a list of the lesson files in order, such as: %(example)s'),
-                example=MANIFEST_EXAMPLES["lessons"],
-            )
-            return lessons
-        by_path = {lesson["path"]: lesson for lesson in lessons}
-        by_slug = {lesson["slug"]: lesson for lesson in lessons}
-        ordered: list[dict[str, Any]] = []
-        placed: set[str] = set()
-        for index, entry in enumerate(listed):
-            line = listed.line_of(index)
-            name = str(entry).strip()
-            candidates = [name, f"lessons/{name}", f"{name}.md", f"lessons/{name}.md"]
-            path = next((c for c in candidates if c in paths), None)
-            if path is None and name in by_slug:
-                path = by_slug[name]["path"]
-            if path is None:
-                self.error(
-                    MANIFEST,
-                    line,
-                    N_(
-                        'the lessons list names "%(entry)s", but there is no such file in lessons/.'
-                    ),
-                    entry=name,
-                )
-            elif path in placed:
-                self.error(
-                    MANIFEST, line, N_('"%(entry)s" is in the lessons list twice.'), entry=name
-                )
-            else:
-                placed.add(path)
-                if path in by_path:
-                    ordered.append(by_path[path])
-        for path in paths:
-            if path not in placed:
-                self.error(
-                    path,
-                    None,
-                    N_(
-                        'this lesson is not in the "lessons" list of module.yaml; add it to the '
-                        "list, or remove the file."
-                    ),
-                )
-        return ordered
-
-    def check_lesson_slugs(self, lessons: list[dict[str, Any]]) -> None:
-        owners: dict[str, str] = {}
-        for lesson in lessons:
-            other = owners.setdefault(lesson["slug"], lesson["path"])
-            if other != lesson["path"]:
-                self.error(
-                    lesson["path"],
-                    lesson["data"].line_of("slug"),
-                    N_(
-                        'lesson slug "%(slug)s" is also used by %(other)s; each lesson needs '
-                        "its own slug."
-                    ),
-                    slug=lesson["slug"],
-                    other=other,
-                )
-
-    # --- attachments, media and links ---
-
-    def attachment_entries(
-        self, path: str, data: Located, claims: dict[str, str]
-    ) -> list[tuple[str, str]]:
-        items = data.get("attachments")
-        if items is None:
-            return []
-        examples = MANIFEST_EXAMPLES if path == MANIFEST else LESSON_EXAMPLES
-        if not isinstance(items, LocatedList):
-            self.error(
-                path,
-                data.line_of("attachments"),
-                N_('"attachments" is a list of files in attachments/, such as: %(example)s'),
-                example=examples["attachments"],
-            )
-            return []
-        entries = []
-        for index, item in enumerate(items):
-            line = items.line_of(index)
-            title: str | None = None
-            if isinstance(item, str):
-                target = item.strip()
-            elif isinstance(item, Located):
-                self.unknown_keys(path, item, ATTACHMENT_EXAMPLES)
-                target = self.text(path, item, "path", ATTACHMENT_EXAMPLES["path"], max_length=255)
-                title = self.text(path, item, "title", ATTACHMENT_EXAMPLES["title"], required=False)
-                if target is None or title is None:
-                    continue
-            else:
-                self.error(
-                    path,
-                    line,
-                    N_(
-                        "each attachment is a file path, or a path and a title, such as: "
-                        "%(example)s"
-                    ),
-                    example="- {path: attachments/plan.pdf, title: Wellness plan}",
-                )
-                continue
-            resolved = _attachment_path(target)
-            if resolved is None:
-                self.error(
-                    path,
-                    line,
-                    N_(
-                        'attachment "%(path)s" is not inside attachments/; write it as '
-                        "attachments/%(name)s and put the file there."
-                    ),
-                    path=target,
-                    name=target.rsplit("/", 1)[-1],
-                )
-                continue
-            if resolved not in self.source.files:
-                self.error(
-                    path,
-                    line,
-                    N_(
-                        'attachment "%(path)s" is not in the package; add the file to '
-                        "attachments/ or correct the name (names are case-sensitive)."
-                    ),
-                    path=resolved,
-                )
-                continue
-            owner = claims.setdefault(resolved, path)
-            if owner != path:
-                self.error(
-                    path,
-                    line,
-                    N_(
-                        '"%(path)s" is already attached by %(other)s; attach a file once (list '
-                        "it in module.yaml to offer it with the whole module)."
-                    ),
-                    path=resolved,
-                    other=owner,
-                )
-                continue
-            if any(resolved == existing for existing, _ in entries):
-                continue
-            entries.append((resolved, title or resolved.rsplit("/", 1)[-1]))
-        return entries
-
-    def check_body(self, lesson: dict[str, Any], media: set[str]) -> None:
-        path, offset = lesson["path"], lesson["body_line"] - 1
-        scan = html.inspect_lesson(lesson["body"])
-        for finding in scan.findings:
-            problem = Problem(
-                path,
-                finding.line + offset,
-                _FINDING_MESSAGES[finding.kind],
-                {"value": finding.value, "tag": finding.tag},
-                warning=not finding.error,
-            )
-            self.problems.append(problem)
-        for line, url, _embedded in scan.local_references:
-            target = resolve_reference(path, url)
-            if target is None:
-                self.error(
-                    path,
-                    line + offset,
-                    N_(
-                        '"%(url)s" is not a web address nor a file in media/; link to '
-                        "https:// addresses, to images and sound in media/, and list files to "
-                        "download under attachments in the front matter."
-                    ),
-                    url=url,
-                )
-            elif target.startswith("attachments/"):
-                self.error(
-                    path,
-                    line + offset,
-                    N_(
-                        '"%(url)s" links to an attachment; list it under "attachments" in the '
-                        "front matter instead, and it is offered with the lesson."
-                    ),
-                    url=url,
-                )
-            elif target not in media:
-                self.error(
-                    path,
-                    line + offset,
-                    N_(
-                        '"%(path)s" is not in the package; add it to media/ or correct the '
-                        "link (names are case-sensitive)."
-                    ),
-                    path=target,
-                )
-
-    def check_files(self, paths: Iterable[str]) -> dict[str, PackageFile]:
-        stored: dict[str, PackageFile] = {}
-        for path in sorted(set(paths)):
-            allowed = MEDIA_TYPES if path.startswith("media/") else ATTACHMENT_TYPES
-            try:
-                with self.source.open(path) as stream:
-                    file_type = detect(stream, path, allowed)
-                    sha256, size = hash_stream(stream)
-            except UnsupportedFileError as error:
-                self.problems.append(Problem.from_file_error(path, error))
-                continue
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-                self.damaged(path, error)
-                continue
-            self.hashes[path] = sha256
-            stored[path] = PackageFile(path, size, sha256, file_type.content_type, file_type.name)
-        return stored
-
-    def check_not_program(self, path: str) -> None:
-        try:
-            with self.source.open(path) as stream:
-                check_not_program(stream, path)
-        except UnsupportedFileError as error:
-            self.problems.append(Problem.from_file_error(path, error))
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-            self.damaged(path, error)
-
-
-def _attachment_path(target: str) -> str | None:
-    target = target.removeprefix("./")
-    if "/" not in target:
-        target = f"attachments/{target}"
-    normalised = posixpath.normpath(target)
-    if not normalised.startswith("attachments/") or "\\" in target:
-        return None
-    return normalised
+from lms.packages.reading.manifest import read_manifest
+from lms.packages.reading.media import check_body
+from lms.packages.source import MANIFEST, Limits, PackageSource
+from lms.packages.spec import AttachmentSpec, LessonSpec, Package, PackageFile
+from lms.packages.yaml_reader import Located, plain
 
 
 def read_package(source: PackageSource, limits: Limits | None = None) -> Package:
     """Validate an opened package into a Package; raises InvalidPackageError with every problem."""
-    return _Reader(source, limits or Limits()).read()
+    reader = Reader(source, limits or Limits())
+    manifest, manifest_data = read_manifest(reader)
+    paths = lesson_paths(reader)
+    lessons, front_matters = read_lessons(reader, paths)
+    lessons = order_lessons(reader, manifest_data, lessons, paths)
+    check_lesson_slugs(reader, lessons)
+
+    claims: dict[str, str] = {}
+    module_attachments = attachment_entries(reader, MANIFEST, manifest_data, claims)
+    lesson_attachments = {
+        path: attachment_entries(reader, path, data, claims) for path, data in front_matters.items()
+    }
+    media_paths = sorted(p for p in source.files if p.startswith("media/"))
+    for lesson in lessons:
+        check_body(reader, lesson, set(media_paths))
+
+    stored = check_files(reader, [*claims, *media_paths])
+    check_unimported(reader, claims)
+    if reader.has_errors or manifest is None:
+        raise InvalidPackageError(reader.problems)
+    return _package(reader, manifest, lessons, module_attachments, lesson_attachments, stored)
+
+
+def _package(
+    reader: Reader,
+    manifest: Located,
+    lessons: list[ReadLesson],
+    module_attachments: list[tuple[str, str]],
+    lesson_attachments: dict[str, list[tuple[str, str]]],
+    stored: dict[str, PackageFile],
+) -> Package:
+    """The Package of what was read, when nothing in it was wrong."""
+
+    def attachments(entries: list[tuple[str, str]]) -> tuple[AttachmentSpec, ...]:
+        return tuple(AttachmentSpec(path, title, stored[path]) for path, title in entries)
+
+    specs = tuple(
+        LessonSpec(
+            path=lesson.path,
+            slug=lesson.slug,
+            title=lesson.title,
+            minutes=lesson.minutes,
+            body_markdown=lesson.body,
+            prompts=tuple(lesson.prompts),
+            attachments=attachments(lesson_attachments[lesson.path]),
+        )
+        for lesson in lessons
+    )
+    authors = manifest["authors"]
+    return Package(
+        slug=manifest["slug"],
+        title=str(manifest["title"]).strip(),
+        version=str(manifest["version"]).strip(),
+        summary=str(manifest["summary"] or "").strip(),
+        language=str(manifest["language"]).strip(),
+        license=str(manifest["license"]).strip(),
+        authors=tuple(str(a).strip() for a in ([authors] if isinstance(authors, str) else authors)),
+        estimated_minutes=manifest["estimated_minutes"],
+        sequence=manifest["sequence"],
+        lessons=specs,
+        attachments=attachments(module_attachments),
+        media=tuple(stored[p] for p in sorted(stored) if p.startswith("media/")),
+        sha256=_digest(reader.hashes),
+        manifest=plain(manifest),
+        warnings=tuple(p for p in reader.problems if p.warning),
+    )
+
+
+def _digest(hashes: dict[str, str]) -> str:
+    """The package's hash: of every file read, by path, so equal packages hash equal."""
+    digest = hashlib.sha256()
+    for path in sorted(hashes):
+        digest.update(f"{path}\0{hashes[path]}\n".encode())
+    return digest.hexdigest()

@@ -149,13 +149,7 @@ class FolderSource(PackageSource):
                     if is_ignored(path):
                         continue
                     if entry.is_symlink():
-                        problems.append(
-                            Problem(
-                                path,
-                                None,
-                                N_("this is a symbolic link; put the file itself in the package."),
-                            )
-                        )
+                        problems.append(_symbolic_link(path))
                     elif entry.is_dir(follow_symlinks=False):
                         stack.append((path + "/", Path(entry.path)))
                     elif not entry.is_file(follow_symlinks=False):
@@ -166,12 +160,12 @@ class FolderSource(PackageSource):
                         size = entry.stat(follow_symlinks=False).st_size
                         total += size
                         if size > limits.max_file_bytes:
-                            problems.append(_file_too_large(path, size, limits))
+                            problems.append(_too_large(path, "file", size, limits.max_file_bytes))
                         self.files[path] = size
                     if len(self.files) > limits.max_files:
                         raise InvalidPackageError([_too_many_files(limits)])
         if total > limits.max_total_bytes:
-            problems.append(_total_too_large(total, limits))
+            problems.append(_too_large("", "total", total, limits.max_total_bytes))
         if problems:
             raise InvalidPackageError(problems)
 
@@ -190,113 +184,16 @@ class ZipSource(PackageSource):
         self.name = path.name
         size = path.stat().st_size
         if size > limits.max_package_bytes:
-            raise InvalidPackageError(
-                [
-                    Problem(
-                        "",
-                        None,
-                        N_(
-                            "the package is %(size)s; the largest package this site accepts is "
-                            "%(limit)s."
-                        ),
-                        {
-                            "size": describe_size(size),
-                            "limit": describe_size(limits.max_package_bytes),
-                        },
-                    )
-                ]
-            )
+            raise InvalidPackageError([_too_large("", "package", size, limits.max_package_bytes)])
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise InvalidPackageError(
-                [
-                    Problem(
-                        "",
-                        None,
-                        N_("this file is not a zip archive; make a .zip of the module folder."),
-                    )
-                ]
-            ) from None
+            raise InvalidPackageError([_not_a_zip()]) from None
         try:
-            self._read_directory(limits)
+            entries = _checked_entries(self._zip.infolist(), limits)
         except BaseException:
             self._zip.close()
             raise
-
-    def _read_directory(self, limits: Limits) -> None:
-        infos = self._zip.infolist()
-        if len(infos) > limits.max_files:
-            raise InvalidPackageError([_too_many_files(limits)])
-        problems: list[Problem] = []
-        entries: dict[str, zipfile.ZipInfo] = {}
-        total = 0
-        for info in infos:
-            name = info.filename
-            mode = info.external_attr >> 16
-            if (problem := _unsafe_name(name)) is not None:
-                problems.append(problem)
-            elif stat.S_ISLNK(mode):
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_("this is a symbolic link; put the file itself in the package."),
-                    )
-                )
-            elif info.is_dir():
-                continue
-            elif name in entries:
-                problems.append(Problem(name, None, N_("this file is in the zip twice.")))
-            elif info.flag_bits & 0x1:
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file is encrypted (password-protected); zip it again "
-                            "without a password."
-                        ),
-                    )
-                )
-            elif info.compress_type not in _SUPPORTED_COMPRESSION:
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file is compressed with a method this site cannot read; "
-                            'make the zip again with the usual "deflate" compression.'
-                        ),
-                    )
-                )
-            elif info.file_size > limits.max_file_bytes:
-                problems.append(_file_too_large(name, info.file_size, limits))
-            elif (
-                info.file_size > limits.ratio_floor_bytes
-                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
-            ):
-                problems.append(
-                    Problem(
-                        name,
-                        None,
-                        N_(
-                            "this file would unpack to %(size)s from %(packed)s, far more than "
-                            "real files compress (a zip bomb?); it was not unpacked."
-                        ),
-                        {
-                            "size": describe_size(info.file_size),
-                            "packed": describe_size(info.compress_size),
-                        },
-                    )
-                )
-            else:
-                entries[name] = info
-            total += info.file_size
-        if total > limits.max_total_bytes:
-            problems.append(_total_too_large(total, limits))
-        if problems:
-            raise InvalidPackageError(problems)
         prefix = _top_folder(entries)
         self._entries = {
             name[len(prefix) :]: info for name, info in entries.items() if not is_ignored(name)
@@ -308,6 +205,78 @@ class ZipSource(PackageSource):
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _checked_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> dict[str, zipfile.ZipInfo]:
+    """The zip's files by name, read from its directory alone (nothing is unpacked).
+
+    Raises InvalidPackageError listing every entry that is unsafe or would unpack to
+    too much.
+    """
+    if len(infos) > limits.max_files:
+        raise InvalidPackageError([_too_many_files(limits)])
+    problems: list[Problem] = []
+    entries: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        mode = info.external_attr >> 16
+        if (problem := _unsafe_name(name)) is not None:
+            problems.append(problem)
+        elif stat.S_ISLNK(mode):
+            problems.append(_symbolic_link(name))
+        elif info.is_dir():
+            continue
+        elif name in entries:
+            problems.append(Problem(name, None, N_("this file is in the zip twice.")))
+        elif (problem := _unpacking_problem(info, limits)) is not None:
+            problems.append(problem)
+        else:
+            entries[name] = info
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        problems.append(_too_large("", "total", total, limits.max_total_bytes))
+    if problems:
+        raise InvalidPackageError(problems)
+    return entries
+
+
+def _unpacking_problem(info: zipfile.ZipInfo, limits: Limits) -> Problem | None:
+    """Why an entry cannot be unpacked, safely or at all, if it cannot."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        return Problem(
+            name,
+            None,
+            N_("this file is encrypted (password-protected); zip it again without a password."),
+        )
+    if info.compress_type not in _SUPPORTED_COMPRESSION:
+        return Problem(
+            name,
+            None,
+            N_(
+                "this file is compressed with a method this site cannot read; "
+                'make the zip again with the usual "deflate" compression.'
+            ),
+        )
+    if info.file_size > limits.max_file_bytes:
+        return _too_large(name, "file", info.file_size, limits.max_file_bytes)
+    if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
+        info.compress_size, 1
+    ):
+        return Problem(
+            name,
+            None,
+            N_(
+                "this file would unpack to %(size)s from %(packed)s, far more than "
+                "real files compress (a zip bomb?); it was not unpacked."
+            ),
+            {
+                "size": describe_size(info.file_size),
+                "packed": describe_size(info.compress_size),
+            },
+        )
+    return None
 
 
 def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
@@ -322,22 +291,27 @@ def _top_folder(entries: Mapping[str, zipfile.ZipInfo]) -> str:
     return ""
 
 
-def _file_too_large(path: str, size: int, limits: Limits) -> Problem:
+_TOO_LARGE = {
+    "package": N_("the package is %(size)s; the largest package this site accepts is %(limit)s."),
+    "file": N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
+    "total": N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
+}
+
+
+def _too_large(path: str, what: str, size: int, limit: int) -> Problem:
+    """The package, a file or all files unpacked (``what``) over its limit, in KB or MB."""
+    described = {"size": describe_size(size), "limit": describe_size(limit)}
+    return Problem(path, None, _TOO_LARGE[what], described)
+
+
+def _not_a_zip() -> Problem:
     return Problem(
-        path,
-        None,
-        N_("this file is %(size)s; the largest file a package may hold is %(limit)s."),
-        {"size": describe_size(size), "limit": describe_size(limits.max_file_bytes)},
+        "", None, N_("this file is not a zip archive; make a .zip of the module folder.")
     )
 
 
-def _total_too_large(total: int, limits: Limits) -> Problem:
-    return Problem(
-        "",
-        None,
-        N_("the files of the package add up to %(size)s unpacked; the limit is %(limit)s."),
-        {"size": describe_size(total), "limit": describe_size(limits.max_total_bytes)},
-    )
+def _symbolic_link(path: str) -> Problem:
+    return Problem(path, None, N_("this is a symbolic link; put the file itself in the package."))
 
 
 def _too_many_files(limits: Limits) -> Problem:

@@ -1,0 +1,69 @@
+"""The files themselves: each imported one's type checked and hashed, and no program anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from functools import partial
+from typing import BinaryIO, TypeVar
+
+from lms.filetypes import (
+    ATTACHMENT_TYPES,
+    MEDIA_TYPES,
+    UnsupportedFileError,
+    check_not_program,
+    detect,
+)
+from lms.packages.problems import N_, Problem
+from lms.packages.reading.base import UNREADABLE, Reader
+from lms.packages.source import MANIFEST
+from lms.packages.spec import PackageFile
+from lms.storage import hash_stream
+
+T = TypeVar("T")
+
+
+def check_files(reader: Reader, paths: Iterable[str]) -> dict[str, PackageFile]:
+    """The files to import (attachments and media), each of an allowed type, by path."""
+    stored: dict[str, PackageFile] = {}
+    for path in sorted(set(paths)):
+        allowed = MEDIA_TYPES if path.startswith("media/") else ATTACHMENT_TYPES
+        found = _examined(reader, path, partial(_package_file, path=path, allowed=allowed))
+        if found is not None:
+            reader.hashes[path] = found.sha256
+            stored[path] = found
+    return stored
+
+
+def check_unimported(reader: Reader, claims: Iterable[str]) -> None:
+    """Warn of each file that is not imported, and refuse it if it is a program."""
+    claims = set(claims)
+    for path in sorted(reader.source.files):
+        if path == MANIFEST or path.startswith(("lessons/", "media/")) or path in claims:
+            continue
+        if path.startswith("attachments/"):
+            reader.warn(
+                path,
+                None,
+                N_("this file is not listed in module.yaml or in any lesson; it is not imported."),
+            )
+        else:
+            reader.warn(path, None, N_("this file is not part of a package; it is ignored."))
+        _examined(reader, path, partial(check_not_program, filename=path))
+
+
+def _package_file(stream: BinaryIO, path: str, allowed: Collection[str]) -> PackageFile:
+    file_type = detect(stream, path, allowed)
+    sha256, size = hash_stream(stream)
+    return PackageFile(path, size, sha256, file_type.content_type, file_type.name)
+
+
+def _examined(reader: Reader, path: str, examine: Callable[[BinaryIO], T]) -> T | None:
+    """examine(the file's stream), or None with the problem reported: refused or damaged."""
+    try:
+        with reader.source.open(path) as stream:
+            return examine(stream)
+    except UnsupportedFileError as error:
+        reader.problems.append(Problem.from_file_error(path, error))
+    except UNREADABLE as error:
+        reader.damaged(path, error)
+    return None
