@@ -44,6 +44,7 @@ from lms.web.admin.views import bp
 from lms.web.database import database, get_session
 from lms.web.forms import BaseForm
 from lms.web.request_limits import accepts_files
+from lms.web.storage import storage
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,6 @@ class CancelImportForm(BaseForm):
     submit = SubmitField(_l("Cancel"))
 
 
-def _storage() -> Storage:
-    return Storage(Path(current_app.config["LMS_DATA_DIR"]))
-
-
 def _status_path(storage: Storage, token: str) -> Path:
     return storage.uploads_dir / f"{token}.status.json"
 
@@ -95,13 +92,13 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _load_upload(token: str) -> tuple[Storage, dict[str, Any]]:
     """The upload this admin made under this token, else 404."""
-    storage = _storage()
+    store = storage()
     if not is_token(token):
         abort(404)
-    meta = _read_json(_meta_path(storage, token))
+    meta = _read_json(_meta_path(store, token))
     if meta is None or meta.get("user_id") != current_user.id:
         abort(404)
-    return storage, meta
+    return store, meta
 
 
 def _translated(problems: list[packages.Problem]) -> list[dict[str, Any]]:
@@ -134,11 +131,11 @@ def upload_package():
     form = PackageUploadForm()
     if not form.validate_on_submit():
         return _modules_page(form), 400
-    storage = _storage()
-    storage.remove_stale_uploads(UPLOAD_MAX_AGE_SECONDS)
+    store = storage()
+    store.remove_stale_uploads(UPLOAD_MAX_AGE_SECONDS)
     limit = current_app.config["LMS_MAX_PACKAGE_BYTES"]
     try:
-        token = storage.save_upload(form.package.data.stream, limit)
+        token = store.save_upload(form.package.data.stream, limit)
     except TooLargeError:
         flash(gettext("That package is larger than this site accepts."), "error")
         return redirect(url_for("admin.modules"))
@@ -147,7 +144,7 @@ def upload_package():
         "filename": form.package.data.filename or "package.zip",
         "uploaded_at": now_utc().isoformat(),
     }
-    write_bytes_atomic(_meta_path(storage, token), json.dumps(meta).encode())
+    write_bytes_atomic(_meta_path(store, token), json.dumps(meta).encode())
     return redirect(url_for("admin.import_preview", token=token))
 
 
@@ -226,12 +223,12 @@ def cancel_import(token: str):
 
 @bp.get("/modules/<slug>/export")
 def export_module(slug: str):
-    storage = _storage()
-    fd, temporary = tempfile.mkstemp(dir=storage.data_dir, prefix=".export-", suffix=".zip")
+    store = storage()
+    fd, temporary = tempfile.mkstemp(dir=store.data_dir, prefix=".export-", suffix=".zip")
     os.close(fd)
     path = Path(temporary)
     try:
-        packages.export_module(get_session(), storage, slug, path)
+        packages.export_module(get_session(), store, slug, path)
         handle = open(path, "rb")  # noqa: SIM115  (send_file closes it)
     except packages.UnknownModuleError:
         abort(404)
@@ -272,14 +269,14 @@ def wait_for_imports(timeout: float = 60) -> None:
 
 def _run_import(app: Flask, token: str, user_id: int, force: bool) -> None:
     """Import an upload and record how it went; commits once, or changes nothing."""
-    storage = Storage(Path(app.config["LMS_DATA_DIR"]))
+    store = storage(app)
     last = 0.0
 
     def progress(done: int, total: int) -> None:
         nonlocal last
         if time.monotonic() - last >= PROGRESS_INTERVAL_SECONDS or done == total:
             last = time.monotonic()
-            _write_status(storage, token, state="running", done=done, total=total)
+            _write_status(store, token, state="running", done=done, total=total)
 
     try:
         with app.app_context():
@@ -288,8 +285,8 @@ def _run_import(app: Flask, token: str, user_id: int, force: bool) -> None:
                 actor = session.get(User, user_id)
                 result = packages.import_path(
                     session,
-                    storage,
-                    storage.upload_path(token),
+                    store,
+                    store.upload_path(token),
                     packages.Limits.from_config(app.config),
                     actor=actor,
                     force=force,
@@ -298,7 +295,7 @@ def _run_import(app: Flask, token: str, user_id: int, force: bool) -> None:
                 module, plan = result.module, result.plan
                 session.commit()
                 _write_status(
-                    storage,
+                    store,
                     token,
                     state="done",
                     module=module.slug,
@@ -311,14 +308,14 @@ def _run_import(app: Flask, token: str, user_id: int, force: bool) -> None:
                 session.rollback()
                 problems = getattr(error, "problems", None) or [error.problem]
                 _write_status(
-                    storage, token, state="failed", problems=[p.to_dict() for p in problems]
+                    store, token, state="failed", problems=[p.to_dict() for p in problems]
                 )
             finally:
                 session.close()
     except Exception:
         log.exception("import %s failed", token[:8])
-        _write_status(storage, token, state="failed", message="error")
+        _write_status(store, token, state="failed", message="error")
     finally:
         with contextlib.suppress(FileNotFoundError):
-            storage.upload_path(token).unlink()
+            store.upload_path(token).unlink()
         _running.pop(token, None)
