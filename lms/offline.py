@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -143,7 +142,6 @@ def write_module_zip(
     out: BinaryIO,
     *,
     storage: Storage,
-    data_dir: str | Path,
     render: Render,
 ) -> None:
     """Write the module as a zip for offline use: the lessons the learner may open, as
@@ -220,7 +218,7 @@ def write_module_zip(
             for answer in page.answers:
                 for learner_file in answer.files:
                     _copy_learner_file(
-                        archive, learner_file, page.file_paths[learner_file.id], data_dir
+                        archive, learner_file, page.file_paths[learner_file.id], storage
                     )
 
 
@@ -263,9 +261,9 @@ def _files_by_reflection(
 
 
 def _copy_learner_file(
-    archive: zipfile.ZipFile, learner_file: LearnerFile, name: str, data_dir: str | Path
+    archive: zipfile.ZipFile, learner_file: LearnerFile, name: str, storage: Storage
 ) -> None:
-    path = learner_files.file_path(data_dir, learner_file)
+    path = storage.learner_file_path(learner_file)
     try:
         source = open(path, "rb")  # noqa: SIM115  (closed below)
     except FileNotFoundError:
@@ -284,7 +282,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def write_work_zip(
-    session: Session, user: User, out: BinaryIO, *, data_dir: str | Path, render: Render
+    session: Session, user: User, out: BinaryIO, *, storage: Storage, render: Render
 ) -> None:
     """Write everything the learner wrote and uploaded as a zip: a readable ``index.html``,
     the same as data in ``work.json`` (every revision of every answer), and their files.
@@ -413,4 +411,4 @@ def write_work_zip(
         )
         _write_text(archive, "work.json", json.dumps(data, ensure_ascii=False, indent=2))
         for learner_file in all_files:
-            _copy_learner_file(archive, learner_file, file_names[learner_file.id], data_dir)
+            _copy_learner_file(archive, learner_file, file_names[learner_file.id], storage)

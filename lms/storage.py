@@ -5,7 +5,8 @@ Layout of the data dir (nothing here is ever served directly):
 - ``blobs/ab/cdef...``: module attachments and media, content-addressed by SHA-256;
 - ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
   when the database transaction that refers to them commits;
-- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation.
+- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation;
+- ``learner-files/<user id>/<public id>``: the files learners attach to their answers.
 
 Paths are built from hashes, ids and random tokens, never from a name a person gave.
 Every write goes to a temporary file in the target's folder, is fsynced, and then
@@ -29,7 +30,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from lms.models import LearnerFile
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -156,6 +160,10 @@ class Storage:
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
+    @property
+    def learner_files_dir(self) -> Path:
+        return self.data_dir / "learner-files"
+
     # --- blobs ---
 
     def blob_path(self, sha256: str) -> Path:
@@ -171,6 +179,16 @@ class Storage:
     def open_blob(self, sha256: str) -> BinaryIO:
         """Open an attachment's or a media file's blob for reading (stream it, don't read it)."""
         return open(self.blob_path(sha256), "rb")  # noqa: SIM115  (the caller closes it)
+
+    # --- learner files ---
+
+    def learner_folder(self, user_id: int) -> Path:
+        """The folder of one learner's files."""
+        return self.learner_files_dir / str(int(user_id))
+
+    def learner_file_path(self, learner_file: LearnerFile) -> Path:
+        """Where a learner file's bytes are (built from ids only)."""
+        return self.learner_folder(learner_file.user_id) / learner_file.public_id
 
     # --- staging ---
 

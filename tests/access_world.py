@@ -48,6 +48,7 @@ from lms.models import (
     User,
 )
 from lms.people import credentials
+from lms.storage import Storage
 from tests import cohort_data
 from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_module
@@ -181,7 +182,7 @@ def build_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = True) -
         hidden_answer,
         io.BytesIO(b"My notes from the circle\n"),
         "notes.txt",
-        data_dir=data_dir,
+        storage=Storage(Path(data_dir)),
         limits=learner_files.Limits(max_bytes=1_000_000, quota_bytes=10_000_000),
     )
     reply = PeerReply(

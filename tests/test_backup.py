@@ -45,6 +45,7 @@ from lms.models import (
     User,
 )
 from lms.ops import backup
+from lms.storage import Storage
 from lms.web.database import database
 from tests import cohort_data, factories
 from tests.conftest import PASSWORD, _backend, _postgres_admin, _postgres_url
@@ -156,7 +157,7 @@ def populate(app: Flask, db: Session, runner) -> None:
                 answer,
                 io.BytesIO(f"Notes {n} of {person.display_name}\n".encode() * (n + 1)),
                 f"notes-{n}.txt",
-                data_dir=data_dir,
+                storage=Storage(Path(data_dir)),
                 limits=LIMITS,
             )
     db.add(
@@ -216,7 +217,7 @@ def assert_referenced_files_present(engine: Engine, data_dir: Path | str) -> int
             for sha in conn.scalars(select(Attachment.sha256).union(select(Media.sha256)))
         }
         for row in conn.execute(select(LearnerFile)):
-            path = learner_files.user_folder(data_dir, row.user_id) / row.public_id
+            path = Storage(Path(data_dir)).learner_folder(row.user_id) / row.public_id
             expected[path] = row.sha256
     for path, sha256 in expected.items():
         assert path.is_file(), f"{path.name} is referenced but missing"
@@ -338,7 +339,7 @@ def test_restore_with_force_replaces_an_instance(app, db, runner, tmp_path):
     data_dir = Path(app.config["LMS_DATA_DIR"])
     (data_dir / "outbox" / "later.eml").write_bytes(b"later")
     learner_file = db.scalars(select(LearnerFile)).first()
-    path = learner_files.delete_file(db, learner_file, data_dir)
+    path = learner_files.delete_file(db, learner_file, Storage(data_dir))
     db.commit()
     path.unlink()
     db.close()
@@ -449,7 +450,7 @@ def test_backup_while_the_server_takes_writes_is_consistent(
             answer,
             io.BytesIO(os.urandom(10_000).hex().encode()),
             f"f{n}.txt",
-            data_dir=data_dir,
+            storage=Storage(Path(data_dir)),
             limits=LIMITS,
         )
     db.commit()
@@ -563,7 +564,7 @@ def remove_a_learner_file(app: Flask, public_id: str | None = None) -> str:
             query = query.where(LearnerFile.public_id == public_id)
         learner_file = session.scalars(query).first()
         public_id = learner_file.public_id
-        path = learner_files.delete_file(session, learner_file, data_dir)
+        path = learner_files.delete_file(session, learner_file, Storage(Path(data_dir)))
         session.commit()
     path.unlink()
     return public_id
@@ -613,7 +614,7 @@ def test_a_file_written_and_removed_around_the_snapshot_makes_it_start_again(
                 answer,
                 io.BytesIO(b"written between the passes\n"),
                 "late.txt",
-                data_dir=data_dir,
+                storage=Storage(Path(data_dir)),
                 limits=LIMITS,
             )
             session.commit()
@@ -634,7 +635,7 @@ def test_a_file_written_and_removed_around_the_snapshot_makes_it_start_again(
 def test_a_file_lost_from_the_data_dir_is_named(app, db, runner, tmp_path):
     populate(app, db, runner)
     learner_file = db.scalars(select(LearnerFile)).first()
-    learner_files.file_path(app.config["LMS_DATA_DIR"], learner_file).unlink()
+    Storage(Path(app.config["LMS_DATA_DIR"])).learner_file_path(learner_file).unlink()
     out = tmp_path / "lms.tar"
     result = runner.invoke(args=["backup", str(out)])
     assert result.exit_code == 1

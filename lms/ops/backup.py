@@ -62,7 +62,6 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, func, inspect, select, table, text
 from sqlalchemy.pool import NullPool
 
-from lms import learner_files
 from lms.db import Base, now_utc
 from lms.models import Attachment, LearnerFile, Media
 from lms.ops import migrate
@@ -242,7 +241,7 @@ def referenced_files(connection: Connection) -> set[str]:
     for user_id, public_id in connection.execute(
         select(LearnerFile.user_id, LearnerFile.public_id)
     ):
-        folder = learner_files.user_folder(root, user_id)
+        folder = storage.learner_folder(user_id)
         paths.add((folder / public_id).relative_to(root).as_posix())
     return paths
 

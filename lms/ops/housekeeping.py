@@ -27,7 +27,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms import learner_files
 from lms.models import LearnerFile, User
 from lms.packages import recover_abandoned_imports
 from lms.packages.importer import referenced_blobs
@@ -69,7 +68,7 @@ def sweep(
     report = SweepReport(imports_undone=recover_abandoned_imports(session, storage))
     session.rollback()
     _sweep_held_folders(Path(storage.data_dir), report)
-    _sweep_learner_files(session, storage.data_dir, cutoff, report)
+    _sweep_learner_files(session, storage, cutoff, report)
     session.rollback()
     with storage.placement_lock():
         _sweep_blobs(session, storage, cutoff, report)
@@ -111,8 +110,8 @@ def _sweep_held_folders(data_dir: Path, report: SweepReport) -> None:
             os.close(fd)
 
 
-def _sweep_learner_files(session: Session, data_dir: Path, cutoff: float, report: SweepReport):
-    root = Path(data_dir) / learner_files.FOLDER
+def _sweep_learner_files(session: Session, storage: Storage, cutoff: float, report: SweepReport):
+    root = storage.learner_files_dir
     if not root.is_dir():
         return
     folders = {int(f.name): f for f in root.iterdir() if f.is_dir() and f.name.isdigit()}

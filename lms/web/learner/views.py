@@ -95,10 +95,6 @@ def language_name(code: str) -> str:
         return code
 
 
-def data_dir() -> str:
-    return current_app.config["LMS_DATA_DIR"]
-
-
 def saved_message(reflection) -> str:
     """ "Saved 10:42" or "Submitted 10:42", in the learner's time zone."""
     at = local_time(reflection.updated_at, "time")
