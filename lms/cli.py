@@ -317,7 +317,7 @@ def backup_command(out: Path) -> None:
     """Write the database and the data dir to OUT (a .tar), while the app keeps serving."""
     started = time.monotonic()
     try:
-        result = backup.write_backup(database().engine, storage().data_dir, out)
+        result = backup.write_backup(database().engine, storage(), out)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     manifest = result.manifest
@@ -343,7 +343,7 @@ def restore_command(archive: Path, force: bool) -> None:
     """
     started = time.monotonic()
     try:
-        result = backup.restore(archive, database().engine, storage().data_dir, force=force)
+        result = backup.restore(archive, database().engine, storage(), force=force)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     manifest = result.manifest

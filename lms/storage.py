@@ -6,7 +6,9 @@ Layout of the data dir (nothing here is ever served directly):
 - ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
   when the database transaction that refers to them commits;
 - ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation;
-- ``learner-files/<user id>/<public id>``: the files learners attach to their answers.
+- ``learner-files/<user id>/<public id>``: the files learners attach to their answers;
+- ``.backup-<random>/``, ``.restore-<random>/``: folders a backup or a restore holds
+  while it runs (``held_folder``); one a killed process left behind is swept.
 
 Paths are built from hashes, ids and random tokens, never from a name a person gave.
 Every write goes to a temporary file in the target's folder, is fsynced, and then
@@ -27,7 +29,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -56,8 +58,16 @@ TEMPORARY_PREFIX = ".tmp-"
 # Out of room, as the disk or a file system quota says it.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
+# Folders and files of the data dir that are not data: imports in progress, packages not
+# confirmed yet, and the secret key (lms/ops/backup.py says why backups leave them out).
+NOT_DATA = frozenset({"staging", "uploads", "secret_key"})
 
-def _fsync_dir(path: Path) -> None:
+BACKUP_PINS_PREFIX = ".backup-"
+RESTORE_WORK_PREFIX = ".restore-"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in this folder durable (fsync the folder itself)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -113,7 +123,7 @@ def write_atomic(path: Path, source: BinaryIO, max_bytes: int | None = None) -> 
             os.unlink(temporary)
         _raise_if_full(error)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return sha256, size
 
 
@@ -163,6 +173,55 @@ class Storage:
     @property
     def learner_files_dir(self) -> Path:
         return self.data_dir / "learner-files"
+
+    def path(self, name: str) -> Path:
+        """The data dir's file at ``name``, a path relative to it as ``data_files`` gives."""
+        return self.data_dir / name
+
+    def data_files(self, skip: Collection[Path] = ()) -> Iterator[str]:
+        """The data dir's files that are data, as sorted paths relative to it.
+
+        Left out: ``NOT_DATA`` at the top, hidden files and folders (temporaries and
+        held folders), symlinks, and the absolute paths in ``skip``.
+        """
+        root = self.data_dir.resolve()
+        for folder, dirs, names in os.walk(root):
+            here = Path(folder)
+            top = here == root
+            dirs[:] = sorted(
+                d for d in dirs if not d.startswith(".") and not (top and d in NOT_DATA)
+            )
+            for name in sorted(names):
+                path = here / name
+                if name.startswith(".") or (top and name in NOT_DATA) or path in skip:
+                    continue
+                if path.is_symlink() or not path.is_file():
+                    continue
+                yield path.relative_to(root).as_posix()
+
+    # --- folders held by a backup or a restore ---
+
+    def new_held_folder(self, prefix: str) -> contextlib.AbstractContextManager[Path]:
+        """A fresh hidden folder of the data dir, held while the ``with`` block runs."""
+        return held_folder(self.data_dir / f"{prefix}{new_token()}")
+
+    def abandoned_held_folders(self) -> Iterator[Path]:
+        """Held folders no live process holds, each kept locked while the caller removes it."""
+        folders = [
+            *self.data_dir.glob(BACKUP_PINS_PREFIX + "*"),
+            *self.data_dir.glob(RESTORE_WORK_PREFIX + "*"),
+        ]
+        for folder in folders:
+            try:
+                lock = _try_lock(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if lock is None:
+                continue  # a backup or restore is running and holds it
+            try:
+                yield folder
+            finally:
+                os.close(lock)
 
     # --- blobs ---
 
@@ -282,6 +341,23 @@ class Storage:
                     path.unlink()
 
 
+@contextlib.contextmanager
+def held_folder(path: Path) -> Iterator[Path]:
+    """Make a private folder that lives while this process holds it, and remove it after.
+
+    The lock goes with the process, so a sweep can tell a folder a killed process left
+    behind (free to take) from one still in use, however long its work runs.
+    """
+    path.mkdir()
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
 def _try_lock(folder: Path) -> int | None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -346,7 +422,7 @@ class Staging:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, target)
                 self.placed.append(sha256)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         # Another import's rollback may have taken back a blob this one counted on.
         missing = [s for s in self.required if not self.storage.blob_path(s).is_file()]
         if missing:

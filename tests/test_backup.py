@@ -47,6 +47,7 @@ from lms.models import (
 from lms.ops import backup
 from lms.storage import Storage
 from lms.web.database import database
+from lms.web.storage import storage
 from tests import cohort_data, factories
 from tests.conftest import PASSWORD, _backend, _postgres_admin, _postgres_url
 from tests.fixtures.packages.kit import MINIMAL
@@ -325,7 +326,7 @@ def test_a_sqlite_database_inside_the_data_dir_is_not_copied_as_a_file(tmp_path)
     for name in ("lms.sqlite3", "lms.sqlite3-wal", "lms.sqlite3-shm"):
         (data_dir / name).write_bytes(b"live")
     engine = database(create_app({"LMS_DATA_DIR": str(data_dir)})).engine
-    assert list(backup.data_files(data_dir, engine)) == ["blobs/file"]
+    assert list(backup.data_files(Storage(data_dir), engine)) == ["blobs/file"]
 
 
 def test_restore_with_force_replaces_an_instance(app, db, runner, tmp_path):
@@ -578,7 +579,7 @@ def test_a_file_removed_after_the_snapshot_is_still_in_the_archive(
     removed = []
     around_the_snapshot(monkeypatch, after=lambda: removed.append(remove_a_learner_file(app)))
     archive = tmp_path / "lms.tar"
-    result = backup.write_backup(database(app).engine, Path(app.config["LMS_DATA_DIR"]), archive)
+    result = backup.write_backup(database(app).engine, storage(app), archive)
     assert result.attempts == 1
     assert result.manifest.tables["learner_file"] == 6
 
@@ -626,7 +627,7 @@ def test_a_file_written_and_removed_around_the_snapshot_makes_it_start_again(
             added.append("removed")
 
     around_the_snapshot(monkeypatch, before=upload, after=remove)
-    result = backup.write_backup(database(app).engine, Path(data_dir), tmp_path / "lms.tar")
+    result = backup.write_backup(database(app).engine, storage(app), tmp_path / "lms.tar")
     assert result.attempts == 2
     assert result.manifest.tables["learner_file"] == 6
     assert leftovers(Path(data_dir)) == []

@@ -120,7 +120,7 @@ def _hold_in_another_process(folder: Path) -> subprocess.Popen:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from lms.ops.housekeeping import held_folder\n"
+            "from lms.storage import held_folder\n"
             "with held_folder(Path(sys.argv[1])) as pins:\n"
             "    (pins / 'pinned').write_bytes(b'x')\n"
             "    time.sleep(60)",

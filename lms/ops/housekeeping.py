@@ -16,8 +16,6 @@ the blob missing and fail cleanly instead).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -33,8 +31,6 @@ from lms.packages.importer import referenced_blobs
 from lms.storage import TEMPORARY_PREFIX, Storage, is_sha256
 
 BATCH = 500
-BACKUP_PINS_PREFIX = ".backup-"
-RESTORE_WORK_PREFIX = ".restore-"
 
 
 @dataclass
@@ -67,47 +63,14 @@ def sweep(
     cutoff = (time.time() if now is None else now) - min_age_seconds
     report = SweepReport(imports_undone=recover_abandoned_imports(session, storage))
     session.rollback()
-    _sweep_held_folders(Path(storage.data_dir), report)
+    for folder in storage.abandoned_held_folders():
+        report.remove(folder, "held_folders_removed")
     _sweep_learner_files(session, storage, cutoff, report)
     session.rollback()
     with storage.placement_lock():
         _sweep_blobs(session, storage, cutoff, report)
         session.rollback()
     return report
-
-
-@contextlib.contextmanager
-def held_folder(path: Path) -> Iterator[Path]:
-    """Make a private folder that lives while this process holds it, and remove it after.
-
-    The lock goes with the process, so a sweep can tell a folder a killed process left
-    behind (free to take) from one still in use, however long its work runs.
-    """
-    path.mkdir()
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
-
-
-def _sweep_held_folders(data_dir: Path, report: SweepReport) -> None:
-    held = [*data_dir.glob(BACKUP_PINS_PREFIX + "*"), *data_dir.glob(RESTORE_WORK_PREFIX + "*")]
-    for folder in held:
-        try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a backup or restore is running and holds it
-        else:
-            report.remove(folder, "held_folders_removed")
-        finally:
-            os.close(fd)
 
 
 def _sweep_learner_files(session: Session, storage: Storage, cutoff: float, report: SweepReport):
