@@ -32,10 +32,12 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-if TYPE_CHECKING:
-    from lms.models import LearnerFile
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from lms.models import Attachment, LearnerFile, Media, User
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -374,6 +376,51 @@ def _read_journal(path: Path) -> set[str]:
     except FileNotFoundError:
         return set()
     return {line for line in lines if is_sha256(line)}
+
+
+# --- What the database refers to ----------------------------------------------------
+# The one place that knows which rows name which files: a backup checks its archive
+# against it, an import and its recovery keep what it names, the sweep takes the rest.
+
+
+def referenced_blobs(db: Session | Connection, hashes: Iterable[str]) -> set[str]:
+    """Which of these hashes a row of the database refers to."""
+    hashes = list(hashes)
+    found: set[str] = set()
+    for column in (Attachment.sha256, Media.sha256, LearnerFile.sha256):
+        found.update(db.scalars(select(column).where(column.in_(hashes)).distinct()))
+    return found
+
+
+def referenced_learner_folders(db: Session | Connection, user_ids: Iterable[int]) -> set[int]:
+    """Which of these learners' folders the database refers to: those whose account exists."""
+    return set(db.scalars(select(User.id).where(User.id.in_(list(user_ids)))))
+
+
+def referenced_learner_files(
+    db: Session | Connection, user_id: int, public_ids: Iterable[str]
+) -> set[str]:
+    """Which of these names in a learner's folder a row of the database refers to."""
+    return set(
+        db.scalars(
+            select(LearnerFile.public_id).where(
+                LearnerFile.user_id == user_id, LearnerFile.public_id.in_(list(public_ids))
+            )
+        )
+    )
+
+
+# Paths as a Storage builds them, relative to the data dir.
+_LAYOUT = Storage(Path())
+
+
+def referenced_files(db: Session | Connection) -> set[str]:
+    """The data dir paths the database's rows refer to: blobs and learner files."""
+    blobs = db.scalars(select(Attachment.sha256).union(select(Media.sha256)))
+    paths = {_LAYOUT.blob_path(sha256).as_posix() for sha256 in blobs}
+    for row in db.execute(select(LearnerFile.user_id, LearnerFile.public_id)):
+        paths.add(_LAYOUT.learner_file_path(row).as_posix())
+    return paths
 
 
 class Staging:

@@ -63,7 +63,6 @@ from sqlalchemy import Connection, Engine, create_engine, func, inspect, select,
 from sqlalchemy.pool import NullPool
 
 from lms.db import Base, now_utc
-from lms.models import Attachment, LearnerFile, Media
 from lms.ops import migrate
 from lms.storage import (
     BACKUP_PINS_PREFIX,
@@ -72,6 +71,7 @@ from lms.storage import (
     Storage,
     copy_hashed,
     fsync_dir,
+    referenced_files,
 )
 
 FORMAT = "lms-backup"
@@ -222,20 +222,6 @@ def _is_safe_path(path: str) -> bool:
         and all(part not in ("", ".", "..") and not part.startswith(".") for part in pure.parts)
         and pure.parts[0] not in NOT_DATA
     )
-
-
-def referenced_files(connection: Connection) -> set[str]:
-    """The data dir paths the database's rows refer to: blobs and learner files."""
-    root = Path("/")
-    storage = Storage(root)
-    blobs = connection.scalars(select(Attachment.sha256).union(select(Media.sha256)))
-    paths = {storage.blob_path(sha256).relative_to(root).as_posix() for sha256 in blobs}
-    for user_id, public_id in connection.execute(
-        select(LearnerFile.user_id, LearnerFile.public_id)
-    ):
-        folder = storage.learner_folder(user_id)
-        paths.add((folder / public_id).relative_to(root).as_posix())
-    return paths
 
 
 def _schema_revision(connection: Connection) -> str:

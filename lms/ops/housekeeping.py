@@ -22,13 +22,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import LearnerFile, User
 from lms.packages import recover_abandoned_imports
-from lms.packages.importer import referenced_blobs
-from lms.storage import TEMPORARY_PREFIX, Storage, is_sha256
+from lms.storage import (
+    TEMPORARY_PREFIX,
+    Storage,
+    is_sha256,
+    referenced_blobs,
+    referenced_learner_files,
+    referenced_learner_folders,
+)
 
 BATCH = 500
 
@@ -79,7 +83,7 @@ def _sweep_learner_files(session: Session, storage: Storage, cutoff: float, repo
         return
     folders = {int(f.name): f for f in root.iterdir() if f.is_dir() and f.name.isdigit()}
     for user_ids in _batches(sorted(folders)):
-        living = set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+        living = referenced_learner_folders(session, user_ids)
         for user_id in user_ids:
             folder = folders[user_id]
             if user_id not in living:
@@ -92,14 +96,7 @@ def _sweep_learner_files(session: Session, storage: Storage, cutoff: float, repo
 def _sweep_folder(session: Session, folder: Path, user_id: int, cutoff: float, report):
     candidates = [p for p in folder.iterdir() if p.is_file() and _older(p, cutoff)]
     for paths in _batches(candidates):
-        names = [p.name for p in paths]
-        known = set(
-            session.scalars(
-                select(LearnerFile.public_id).where(
-                    LearnerFile.user_id == user_id, LearnerFile.public_id.in_(names)
-                )
-            )
-        )
+        known = referenced_learner_files(session, user_id, [p.name for p in paths])
         for path in paths:
             if path.name.startswith(TEMPORARY_PREFIX):
                 report.remove(path, "temporary_files_removed")
