@@ -5,7 +5,8 @@ Layout of the data dir (nothing here is ever served directly):
 - ``blobs/ab/cdef...``: module attachments and media, content-addressed by SHA-256;
 - ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
   when the database transaction that refers to them commits;
-- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation;
+- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation, with
+  ``<token>.json`` (who uploaded it) and ``<token>.status.json`` (how its import goes);
 - ``learner-files/<user id>/<public id>``: the files learners attach to their answers;
 - ``.backup-<random>/``, ``.restore-<random>/``: folders a backup or a restore holds
   while it runs (``held_folder``); one a killed process left behind is swept.
@@ -308,13 +309,32 @@ class Storage:
         finally:
             os.close(fd)
 
+    # --- exports on their way to a download ---
+
+    def new_export_file(self) -> Path:
+        """A new, empty hidden file for a package export (the caller removes it)."""
+        fd, path = tempfile.mkstemp(dir=self.data_dir, prefix=".export-", suffix=".zip")
+        os.close(fd)
+        return Path(path)
+
     # --- uploads waiting for confirmation ---
 
     def upload_path(self, token: str) -> Path:
         """Where an uploaded package with this token waits."""
+        return self._upload_file(token, ".zip")
+
+    def upload_meta_path(self, token: str) -> Path:
+        """Where what is known of an upload (who made it, when) is kept beside it."""
+        return self._upload_file(token, ".json")
+
+    def upload_status_path(self, token: str) -> Path:
+        """Where the import of an upload records how it goes."""
+        return self._upload_file(token, ".status.json")
+
+    def _upload_file(self, token: str, suffix: str) -> Path:
         if not is_token(token):
             raise ValueError("not an upload token")
-        return self.uploads_dir / f"{token}.zip"
+        return self.uploads_dir / f"{token}{suffix}"
 
     def save_upload(self, source: BinaryIO, max_bytes: int) -> str:
         """Keep an uploaded package until it is confirmed; returns its token."""

@@ -38,8 +38,8 @@ from lms.models import (
     Role,
     User,
 )
+from lms.packages import jobs
 from lms.people import credentials
-from lms.web.admin import imports
 from tests.cohort_data import quick_users
 from tests.conftest import PASSWORD
 
@@ -513,7 +513,7 @@ class World:
             self.seen.append((f"the preview of the package ({bodies})", self.admin.get(preview)))
         response = self.admin.post(preview, {})
         assert response.status_code == 302
-        imports.wait_for_imports()
+        jobs.wait_for_imports()
         [module_id] = self._read(select(Module.id).where(Module.slug == MODULE_SLUG))
         self.module_id = module_id
         self.lesson_slugs = self._read(

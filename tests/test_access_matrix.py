@@ -53,7 +53,7 @@ from lms.models import (
     Role,
     User,
 )
-from lms.web.admin import imports
+from lms.packages import jobs
 from tests.access_world import ACTORS, World, build_world, form, signed_in
 from tests.conftest import Auth
 
@@ -308,7 +308,7 @@ def test_each_actor_gets_the_answer_of_the_matrix(app, db, tmp_path, actor):
                     + (f" to {location}" if location else "")
                 )
     finally:
-        imports.wait_for_imports()
+        jobs.wait_for_imports()
     assert not wrong, f"{actor}:\n" + "\n".join(wrong)
 
 
