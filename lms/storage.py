@@ -11,6 +11,10 @@ Layout of the data dir (nothing here is ever served directly):
 - ``.backup-<random>/``, ``.restore-<random>/``: folders a backup or a restore holds
   while it runs (``held_folder``); one a killed process left behind is swept.
 
+Only this module builds paths under the data dir: everything else asks a ``Storage``
+(the app builds one, ``lms.web.storage``), and which files the database's rows refer to
+is answered here too, for backups, imports and the sweep alike.
+
 Paths are built from hashes, ids and random tokens, never from a name a person gave.
 Every write goes to a temporary file in the target's folder, is fsynced, and then
 replaces the target in one ``os.replace``: a crash leaves the old file or the new
@@ -157,7 +161,7 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class Storage:
-    """The data dir's files: blobs, staging areas and uploads."""
+    """The data dir's files: blobs, staging areas, uploads, learner files, held folders."""
 
     data_dir: Path
 
