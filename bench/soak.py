@@ -51,6 +51,7 @@ from bench.run import BIN, GUNICORN_WORKERS, Database, make_database, seed_datab
 from lms.db import Base, make_engine
 from lms.models import Role, User
 from lms.ops import backup
+from lms.storage import referenced_files
 from tests.servers import LiveServer
 
 LEARNERS = 50
@@ -213,7 +214,7 @@ def restore_problems(restored: Database, manifest: backup.Manifest) -> list[str]
                 t.name: connection.scalar(select(func.count()).select_from(t))
                 for t in Base.metadata.sorted_tables
             }
-            referenced = backup.referenced_files(connection)
+            referenced = referenced_files(connection)
     finally:
         engine.dispose()
     problems = [

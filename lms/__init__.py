@@ -30,6 +30,7 @@ def create_app(
         media,
         request_limits,
         security,
+        storage,
     )
 
     app = Flask(__name__)
@@ -37,6 +38,7 @@ def create_app(
     app.config.update(overrides or {})
     app.url_map.converters["int"] = ids.IdConverter  # before any route is added
     database.init_app(app)
+    storage.init_app(app)
     extensions.init_app(app)
     fragments.init_app(app)
     security.init_app(app)

@@ -19,9 +19,9 @@ from lms.config import CHECKOUT_DIR
 from lms.models import Module, Role, User
 from lms.ops import backup, housekeeping, migrate
 from lms.people import credentials
-from lms.storage import Storage
 from lms.web.database import database, get_session
 from lms.web.forms import PASSWORD_MIN_LENGTH
+from lms.web.storage import storage
 
 FIRST_ADMIN_EMAIL = "admin@example.org"
 
@@ -125,7 +125,7 @@ def setup() -> None:
             "  It is shown only this once: sign in and change it under Password.\n"
         )
     _import_bundled_modules()
-    click.echo(f"Ready. Data lives in {current_app.config['LMS_DATA_DIR']}.")
+    click.echo(f"Ready. Data lives in {storage().data_dir}.")
 
 
 @click.group("modules")
@@ -135,10 +135,6 @@ def modules_group() -> None:
 
 def _limits() -> packages.Limits:
     return packages.Limits.from_config(current_app.config)
-
-
-def _storage() -> Storage:
-    return Storage(Path(current_app.config["LMS_DATA_DIR"]))
 
 
 def _echo_problems(problems: list[packages.Problem]) -> None:
@@ -234,7 +230,7 @@ def modules_import(path: Path, dry_run: bool, force: bool) -> None:
             with click.progressbar(length=package.total_bytes, label="Copying files") as bar:
                 result = packages.import_package(
                     session,
-                    _storage(),
+                    storage(),
                     source,
                     package,
                     force=force,
@@ -258,7 +254,7 @@ def modules_import(path: Path, dry_run: bool, force: bool) -> None:
 def modules_export(slug: str, out: Path) -> None:
     """Write an installed module as a package (.zip) that imports again."""
     try:
-        packages.export_module(get_session(), _storage(), slug, out)
+        packages.export_module(get_session(), storage(), slug, out)
     except packages.UnknownModuleError:
         raise click.ClickException(
             f"No module has the slug {slug!r}; `lms modules list` shows them."
@@ -287,12 +283,12 @@ def _import_bundled_modules() -> None:
         current_app.config.get("LMS_BUNDLED_MODULES_DIR") or CHECKOUT_DIR / "modules"
     )
     # An import killed half way left blobs nobody refers to: take them back first.
-    packages.recover_abandoned_imports(session, _storage())
+    packages.recover_abandoned_imports(session, storage())
     folders = packages.bundled_packages(session, modules_dir)
     session.rollback()
     for folder in folders:
         try:
-            result = packages.import_path(session, _storage(), folder, _limits())
+            result = packages.import_path(session, storage(), folder, _limits())
             session.commit()
         except (packages.InvalidPackageError, packages.VersionRefusedError) as error:
             session.rollback()
@@ -321,9 +317,7 @@ def backup_command(out: Path) -> None:
     """Write the database and the data dir to OUT (a .tar), while the app keeps serving."""
     started = time.monotonic()
     try:
-        result = backup.write_backup(
-            database().engine, Path(current_app.config["LMS_DATA_DIR"]), out
-        )
+        result = backup.write_backup(database().engine, storage(), out)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     manifest = result.manifest
@@ -349,9 +343,7 @@ def restore_command(archive: Path, force: bool) -> None:
     """
     started = time.monotonic()
     try:
-        result = backup.restore(
-            archive, database().engine, Path(current_app.config["LMS_DATA_DIR"]), force=force
-        )
+        result = backup.restore(archive, database().engine, storage(), force=force)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     manifest = result.manifest
@@ -385,7 +377,7 @@ def storage_sweep(min_age_minutes: int) -> None:
 
     Safe while the app serves; run it from cron, say nightly.
     """
-    report = housekeeping.sweep(get_session(), _storage(), min_age_seconds=min_age_minutes * 60)
+    report = housekeeping.sweep(get_session(), storage(), min_age_seconds=min_age_minutes * 60)
     click.echo(
         f"Freed {_size(report.bytes_freed)}: {report.learner_files_removed} learners' files, "
         f"{report.blobs_removed} blobs, {report.temporary_files_removed} temporary files, "

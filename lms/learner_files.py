@@ -1,6 +1,6 @@
 """Learner files: what a learner attaches to an answer, stored per learner outside any web root.
 
-A file lives at ``learner-files/<user id>/<public id>`` under the data dir: a path made
+A file lives where ``Storage.learner_file_path`` says, under the data dir: a path made
 of an integer and a random token, never of a name the learner gave. It is accepted
 only when its type, judged by its content, is on the allowlist of ``lms.filetypes``,
 it is not larger than the per-file limit, and the learner's files together stay
@@ -30,9 +30,8 @@ from lms import filetypes
 from lms.models import LearnerFile, Reflection, User, new_token
 
 # Credentials' own key rule, so the rows found are exactly the ones sign-in writes.
-from lms.storage import TooLargeError, write_atomic
+from lms.storage import Storage, TooLargeError, write_atomic
 
-FOLDER = "learner-files"
 MAX_NAME_CHARS = 200
 
 
@@ -61,16 +60,6 @@ class Limits:
 
     max_bytes: int
     quota_bytes: int
-
-
-def user_folder(data_dir: str | Path, user_id: int) -> Path:
-    """The folder of one learner's files."""
-    return Path(data_dir) / FOLDER / str(int(user_id))
-
-
-def file_path(data_dir: str | Path, learner_file: LearnerFile) -> Path:
-    """Where a learner file's bytes are (built from ids only)."""
-    return user_folder(data_dir, learner_file.user_id) / learner_file.public_id
 
 
 def clean_filename(filename: str | None) -> str:
@@ -115,7 +104,7 @@ def add_file(
     source: BinaryIO,
     filename: str | None,
     *,
-    data_dir: str | Path,
+    storage: Storage,
     limits: Limits,
 ) -> LearnerFile:
     """Store an uploaded file and attach it to the learner's reflection.
@@ -135,7 +124,7 @@ def add_file(
     learner_file = LearnerFile(
         public_id=new_token(), user_id=user.id, reflection_id=reflection.id, filename=name
     )
-    path = file_path(data_dir, learner_file)
+    path = storage.learner_file_path(learner_file)
     try:
         sha256, size = write_atomic(path, source, max_bytes=min(limits.max_bytes, room))
     except TooLargeError:
@@ -155,9 +144,9 @@ def add_file(
     return learner_file
 
 
-def delete_file(session: Session, learner_file: LearnerFile, data_dir: str | Path) -> Path:
+def delete_file(session: Session, learner_file: LearnerFile, storage: Storage) -> Path:
     """Forget the file; returns its path, to remove once the transaction has committed."""
-    path = file_path(data_dir, learner_file)
+    path = storage.learner_file_path(learner_file)
     session.delete(learner_file)
     session.flush()
     return path

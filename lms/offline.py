@@ -16,13 +16,12 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms import learner_files, progress, reflections, review
@@ -31,6 +30,7 @@ from lms.html import MEDIA_URL_PREFIX
 from lms.models import (
     Attachment,
     Enrollment,
+    Feedback,
     LearnerFile,
     Lesson,
     LessonProgress,
@@ -143,7 +143,6 @@ def write_module_zip(
     out: BinaryIO,
     *,
     storage: Storage,
-    data_dir: str | Path,
     render: Render,
 ) -> None:
     """Write the module as a zip for offline use: the lessons the learner may open, as
@@ -163,7 +162,20 @@ def write_module_zip(
     module_attachments = progress.module_attachments(session, module)
     media = list(session.scalars(select(Media).where(Media.module_id == module.id)))
     answers = _answers_by_lesson(session, user, lesson_ids)
+    pages, shared = _offline_pages(module, entries, lessons, answers, module_attachments)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _write_module_pages(archive, render, module, outline, pages, shared)
+        _copy_module_files(archive, storage, media, pages, shared)
 
+
+def _offline_pages(
+    module: Module,
+    entries: list[OutlineEntry],
+    lessons: dict[int, Lesson],
+    answers: dict[int, list[reflections.Answer]],
+    module_attachments: Iterable[Attachment],
+) -> tuple[list[OfflineLesson], list[tuple[Attachment, str]]]:
+    """The lesson pages and the module's shared attachments, each file named in the zip."""
     taken: set[str] = set()
     pages: list[OfflineLesson] = []
     for entry in entries:
@@ -181,47 +193,65 @@ def write_module_zip(
                 )
         pages.append(page)
     shared = [(a, attachment_zip_path(a, taken)) for a in module_attachments]
+    return pages, shared
 
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for i, page in enumerate(pages):
-            before = pages[i - 1] if i > 0 else None
-            after = pages[i + 1] if i + 1 < len(pages) else None
-            _write_text(
-                archive,
-                page.filename,
-                render(
-                    "learner/offline/lesson.html",
-                    module=module,
-                    page=page,
-                    before=before,
-                    after=after,
-                ),
-            )
+
+def _write_module_pages(
+    archive: zipfile.ZipFile,
+    render: Render,
+    module: Module,
+    outline: Outline,
+    pages: list[OfflineLesson],
+    shared: list[tuple[Attachment, str]],
+) -> None:
+    """Each lesson's page, linked to the one before and after, and the index."""
+    for i, page in enumerate(pages):
+        before = pages[i - 1] if i > 0 else None
+        after = pages[i + 1] if i + 1 < len(pages) else None
         _write_text(
             archive,
-            "index.html",
+            page.filename,
             render(
-                "learner/offline/index.html",
+                "learner/offline/lesson.html",
                 module=module,
-                pages=pages,
-                outline=outline,
-                left_out=len(outline.entries) - len(pages),
-                shared=shared,
-                exported_at=now_utc(),
+                page=page,
+                before=before,
+                after=after,
             ),
         )
-        for item in media:
-            with storage.open_blob(item.sha256) as source:
-                _copy_into(archive, media_zip_path(item.path), source, item.size, item.content_type)
-        for attachment, name in [*(a for p in pages for a in p.attachments), *shared]:
-            with storage.open_blob(attachment.sha256) as source:
-                _copy_into(archive, name, source, attachment.size, attachment.content_type)
-        for page in pages:
-            for answer in page.answers:
-                for learner_file in answer.files:
-                    _copy_learner_file(
-                        archive, learner_file, page.file_paths[learner_file.id], data_dir
-                    )
+    _write_text(
+        archive,
+        "index.html",
+        render(
+            "learner/offline/index.html",
+            module=module,
+            pages=pages,
+            outline=outline,
+            left_out=len(outline.entries) - len(pages),
+            shared=shared,
+            exported_at=now_utc(),
+        ),
+    )
+
+
+def _copy_module_files(
+    archive: zipfile.ZipFile,
+    storage: Storage,
+    media: list[Media],
+    pages: list[OfflineLesson],
+    shared: list[tuple[Attachment, str]],
+) -> None:
+    """The module's media, the attachments the pages link to and the learner's files."""
+    for item in media:
+        with storage.open_blob(item.sha256) as source:
+            _copy_into(archive, media_zip_path(item.path), source, item.size, item.content_type)
+    for attachment, name in [*(a for p in pages for a in p.attachments), *shared]:
+        with storage.open_blob(attachment.sha256) as source:
+            _copy_into(archive, name, source, attachment.size, attachment.content_type)
+    for page in pages:
+        for answer in page.answers:
+            for learner_file in answer.files:
+                _copy_learner_file(archive, learner_file, page.file_paths[learner_file.id], storage)
 
 
 def _answers_by_lesson(
@@ -263,9 +293,9 @@ def _files_by_reflection(
 
 
 def _copy_learner_file(
-    archive: zipfile.ZipFile, learner_file: LearnerFile, name: str, data_dir: str | Path
+    archive: zipfile.ZipFile, learner_file: LearnerFile, name: str, storage: Storage
 ) -> None:
-    path = learner_files.file_path(data_dir, learner_file)
+    path = storage.learner_file_path(learner_file)
     try:
         source = open(path, "rb")  # noqa: SIM115  (closed below)
     except FileNotFoundError:
@@ -283,12 +313,50 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+@dataclass
+class _Work:
+    """Everything of one learner's that the work zip holds, as loaded from the database."""
+
+    items: list[reflections.WorkItem]
+    history: dict[int, list[ReflectionRevision]]
+    feedback: dict[int, list[Feedback]]
+    files: list[LearnerFile]
+    enrollments: Sequence[Row[tuple[Enrollment, Module]]]
+    progress_rows: Sequence[Row[tuple[LessonProgress, Lesson, Module]]]
+
+
 def write_work_zip(
-    session: Session, user: User, out: BinaryIO, *, data_dir: str | Path, render: Render
+    session: Session, user: User, out: BinaryIO, *, storage: Storage, render: Render
 ) -> None:
     """Write everything the learner wrote and uploaded as a zip: a readable ``index.html``,
     the same as data in ``work.json`` (every revision of every answer), and their files.
     """
+    work = _load_work(session, user)
+    taken: set[str] = set()
+    file_names = {f.id: learner_file_zip_path(f, taken, "files") for f in work.files}
+    data = _work_data(user, work, file_names)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _write_text(
+            archive,
+            "index.html",
+            render(
+                "learner/offline/work.html",
+                user=user,
+                items=work.items,
+                history=work.history,
+                feedback=work.feedback,
+                file_names=file_names,
+                progress_rows=work.progress_rows,
+                exported_at=now_utc(),
+            ),
+        )
+        _write_text(archive, "work.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for learner_file in work.files:
+            _copy_learner_file(archive, learner_file, file_names[learner_file.id], storage)
+
+
+def _load_work(session: Session, user: User) -> _Work:
+    """The learner's answers with their revisions and feedback, files, enrollments, progress."""
     items = reflections.my_work(session, user)
     history: dict[int, list[ReflectionRevision]] = {}
     if items:
@@ -300,7 +368,7 @@ def write_work_zip(
         ):
             history.setdefault(revision.reflection_id, []).append(revision)
     feedback = review.feedback_for_learner(session, user, [i.reflection.id for i in items])
-    all_files = list(
+    files = list(
         session.scalars(
             select(LearnerFile)
             .where(LearnerFile.user_id == user.id)
@@ -320,10 +388,12 @@ def write_work_zip(
         .where(LessonProgress.user_id == user.id)
         .order_by(Module.title, Module.id, Lesson.position, Lesson.id)
     ).all()
+    return _Work(items, history, feedback, files, enrollments, progress_rows)
 
-    taken: set[str] = set()
-    file_names = {f.id: learner_file_zip_path(f, taken, "files") for f in all_files}
-    data: dict[str, Any] = {
+
+def _work_data(user: User, work: _Work, file_names: dict[int, str]) -> dict[str, Any]:
+    """What ``work.json`` holds."""
+    return {
         "exported_at": _iso(now_utc()),
         "account": {
             "display_name": user.display_name,
@@ -338,7 +408,7 @@ def write_work_zip(
                 "enrolled_at": _iso(enrollment.enrolled_at),
                 "completed_at": _iso(enrollment.completed_at),
             }
-            for enrollment, module in enrollments
+            for enrollment, module in work.enrollments
         ],
         "progress": [
             {
@@ -350,40 +420,9 @@ def write_work_zip(
                 "last_visited_at": _iso(row.last_visited_at),
                 "completed_at": _iso(row.completed_at),
             }
-            for row, lesson, module in progress_rows
+            for row, lesson, module in work.progress_rows
         ],
-        "reflections": [
-            {
-                "module": item.module.slug,
-                "lesson": item.lesson.slug,
-                "prompt": item.prompt.key,
-                "prompt_text": item.prompt.text,
-                "state": item.reflection.state.value,
-                "submitted_at": _iso(item.reflection.submitted_at),
-                "text": item.reflection.current_body,
-                "revisions": [
-                    {
-                        "number": r.number,
-                        "text": r.body,
-                        "submitted": r.submitted,
-                        "prompt_text": r.prompt_text,
-                        "saved_at": _iso(r.created_at),
-                    }
-                    for r in history.get(item.reflection.id, [])
-                ],
-                "files": [file_names[f.id] for f in item.files],
-                "feedback": [
-                    {
-                        "from": f.author.display_name if f.author else None,
-                        "text": f.body_markdown,
-                        "on_revision": f.revision_number,
-                        "given_at": _iso(f.created_at),
-                    }
-                    for f in feedback.get(item.reflection.id, [])
-                ],
-            }
-            for item in items
-        ],
+        "reflections": [_reflection_data(item, work, file_names) for item in work.items],
         "files": [
             {
                 "file": file_names[f.id],
@@ -393,24 +432,41 @@ def write_work_zip(
                 "sha256": f.sha256,
                 "uploaded_at": _iso(f.created_at),
             }
-            for f in all_files
+            for f in work.files
         ],
     }
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _write_text(
-            archive,
-            "index.html",
-            render(
-                "learner/offline/work.html",
-                user=user,
-                items=items,
-                history=history,
-                feedback=feedback,
-                file_names=file_names,
-                progress_rows=progress_rows,
-                exported_at=now_utc(),
-            ),
-        )
-        _write_text(archive, "work.json", json.dumps(data, ensure_ascii=False, indent=2))
-        for learner_file in all_files:
-            _copy_learner_file(archive, learner_file, file_names[learner_file.id], data_dir)
+
+
+def _reflection_data(
+    item: reflections.WorkItem, work: _Work, file_names: dict[int, str]
+) -> dict[str, Any]:
+    """One answer in ``work.json``: its text, every revision, its files and its feedback."""
+    return {
+        "module": item.module.slug,
+        "lesson": item.lesson.slug,
+        "prompt": item.prompt.key,
+        "prompt_text": item.prompt.text,
+        "state": item.reflection.state.value,
+        "submitted_at": _iso(item.reflection.submitted_at),
+        "text": item.reflection.current_body,
+        "revisions": [
+            {
+                "number": r.number,
+                "text": r.body,
+                "submitted": r.submitted,
+                "prompt_text": r.prompt_text,
+                "saved_at": _iso(r.created_at),
+            }
+            for r in work.history.get(item.reflection.id, [])
+        ],
+        "files": [file_names[f.id] for f in item.files],
+        "feedback": [
+            {
+                "from": f.author.display_name if f.author else None,
+                "text": f.body_markdown,
+                "on_revision": f.revision_number,
+                "given_at": _iso(f.created_at),
+            }
+            for f in work.feedback.get(item.reflection.id, [])
+        ],
+    }

@@ -5,7 +5,15 @@ Layout of the data dir (nothing here is ever served directly):
 - ``blobs/ab/cdef...``: module attachments and media, content-addressed by SHA-256;
 - ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
   when the database transaction that refers to them commits;
-- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation.
+- ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation, with
+  ``<token>.json`` (who uploaded it) and ``<token>.status.json`` (how its import goes);
+- ``learner-files/<user id>/<public id>``: the files learners attach to their answers;
+- ``.backup-<random>/``, ``.restore-<random>/``: folders a backup or a restore holds
+  while it runs (``held_folder``); one a killed process left behind is swept.
+
+Only this module builds paths under the data dir: everything else asks a ``Storage``
+(the app builds one, ``lms.web.storage``), and which files the database's rows refer to
+is answered here too, for backups, imports and the sweep alike.
 
 Paths are built from hashes, ids and random tokens, never from a name a person gave.
 Every write goes to a temporary file in the target's folder, is fsynced, and then
@@ -26,10 +34,15 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from lms.models import Attachment, LearnerFile, Media, User
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -52,8 +65,16 @@ TEMPORARY_PREFIX = ".tmp-"
 # Out of room, as the disk or a file system quota says it.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
+# Folders and files of the data dir that are not data: imports in progress, packages not
+# confirmed yet, and the secret key (lms/ops/backup.py says why backups leave them out).
+NOT_DATA = frozenset({"staging", "uploads", "secret_key"})
 
-def _fsync_dir(path: Path) -> None:
+BACKUP_PINS_PREFIX = ".backup-"
+RESTORE_WORK_PREFIX = ".restore-"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in this folder durable (fsync the folder itself)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -109,7 +130,7 @@ def write_atomic(path: Path, source: BinaryIO, max_bytes: int | None = None) -> 
             os.unlink(temporary)
         _raise_if_full(error)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return sha256, size
 
 
@@ -140,7 +161,7 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class Storage:
-    """The data dir's files: blobs, staging areas and uploads."""
+    """The data dir's files: blobs, staging areas, uploads, learner files, held folders."""
 
     data_dir: Path
 
@@ -155,6 +176,59 @@ class Storage:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def learner_files_dir(self) -> Path:
+        return self.data_dir / "learner-files"
+
+    def path(self, name: str) -> Path:
+        """The data dir's file at ``name``, a path relative to it as ``data_files`` gives."""
+        return self.data_dir / name
+
+    def data_files(self, skip: Collection[Path] = ()) -> Iterator[str]:
+        """The data dir's files that are data, as sorted paths relative to it.
+
+        Left out: ``NOT_DATA`` at the top, hidden files and folders (temporaries and
+        held folders), symlinks, and the absolute paths in ``skip``.
+        """
+        root = self.data_dir.resolve()
+        for folder, dirs, names in os.walk(root):
+            here = Path(folder)
+            top = here == root
+            dirs[:] = sorted(
+                d for d in dirs if not d.startswith(".") and not (top and d in NOT_DATA)
+            )
+            for name in sorted(names):
+                path = here / name
+                if name.startswith(".") or (top and name in NOT_DATA) or path in skip:
+                    continue
+                if path.is_symlink() or not path.is_file():
+                    continue
+                yield path.relative_to(root).as_posix()
+
+    # --- folders held by a backup or a restore ---
+
+    def new_held_folder(self, prefix: str) -> contextlib.AbstractContextManager[Path]:
+        """A fresh hidden folder of the data dir, held while the ``with`` block runs."""
+        return held_folder(self.data_dir / f"{prefix}{new_token()}")
+
+    def abandoned_held_folders(self) -> Iterator[Path]:
+        """Held folders no live process holds, each kept locked while the caller removes it."""
+        folders = [
+            *self.data_dir.glob(BACKUP_PINS_PREFIX + "*"),
+            *self.data_dir.glob(RESTORE_WORK_PREFIX + "*"),
+        ]
+        for folder in folders:
+            try:
+                lock = _try_lock(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if lock is None:
+                continue  # a backup or restore is running and holds it
+            try:
+                yield folder
+            finally:
+                os.close(lock)
 
     # --- blobs ---
 
@@ -171,6 +245,16 @@ class Storage:
     def open_blob(self, sha256: str) -> BinaryIO:
         """Open an attachment's or a media file's blob for reading (stream it, don't read it)."""
         return open(self.blob_path(sha256), "rb")  # noqa: SIM115  (the caller closes it)
+
+    # --- learner files ---
+
+    def learner_folder(self, user_id: int) -> Path:
+        """The folder of one learner's files."""
+        return self.learner_files_dir / str(int(user_id))
+
+    def learner_file_path(self, learner_file: LearnerFile) -> Path:
+        """Where a learner file's bytes are (built from ids only)."""
+        return self.learner_folder(learner_file.user_id) / learner_file.public_id
 
     # --- staging ---
 
@@ -229,13 +313,32 @@ class Storage:
         finally:
             os.close(fd)
 
+    # --- exports on their way to a download ---
+
+    def new_export_file(self) -> Path:
+        """A new, empty hidden file for a package export (the caller removes it)."""
+        fd, path = tempfile.mkstemp(dir=self.data_dir, prefix=".export-", suffix=".zip")
+        os.close(fd)
+        return Path(path)
+
     # --- uploads waiting for confirmation ---
 
     def upload_path(self, token: str) -> Path:
         """Where an uploaded package with this token waits."""
+        return self._upload_file(token, ".zip")
+
+    def upload_meta_path(self, token: str) -> Path:
+        """Where what is known of an upload (who made it, when) is kept beside it."""
+        return self._upload_file(token, ".json")
+
+    def upload_status_path(self, token: str) -> Path:
+        """Where the import of an upload records how it goes."""
+        return self._upload_file(token, ".status.json")
+
+    def _upload_file(self, token: str, suffix: str) -> Path:
         if not is_token(token):
             raise ValueError("not an upload token")
-        return self.uploads_dir / f"{token}.zip"
+        return self.uploads_dir / f"{token}{suffix}"
 
     def save_upload(self, source: BinaryIO, max_bytes: int) -> str:
         """Keep an uploaded package until it is confirmed; returns its token."""
@@ -264,6 +367,23 @@ class Storage:
                     path.unlink()
 
 
+@contextlib.contextmanager
+def held_folder(path: Path) -> Iterator[Path]:
+    """Make a private folder that lives while this process holds it, and remove it after.
+
+    The lock goes with the process, so a sweep can tell a folder a killed process left
+    behind (free to take) from one still in use, however long its work runs.
+    """
+    path.mkdir()
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
 def _try_lock(folder: Path) -> int | None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -280,6 +400,51 @@ def _read_journal(path: Path) -> set[str]:
     except FileNotFoundError:
         return set()
     return {line for line in lines if is_sha256(line)}
+
+
+# --- What the database refers to ----------------------------------------------------
+# The one place that knows which rows name which files: a backup checks its archive
+# against it, an import and its recovery keep what it names, the sweep takes the rest.
+
+
+def referenced_blobs(db: Session | Connection, hashes: Iterable[str]) -> set[str]:
+    """Which of these hashes a row of the database refers to."""
+    hashes = list(hashes)
+    found: set[str] = set()
+    for column in (Attachment.sha256, Media.sha256, LearnerFile.sha256):
+        found.update(db.scalars(select(column).where(column.in_(hashes)).distinct()))
+    return found
+
+
+def referenced_learner_folders(db: Session | Connection, user_ids: Iterable[int]) -> set[int]:
+    """Which of these learners' folders the database refers to: those whose account exists."""
+    return set(db.scalars(select(User.id).where(User.id.in_(list(user_ids)))))
+
+
+def referenced_learner_files(
+    db: Session | Connection, user_id: int, public_ids: Iterable[str]
+) -> set[str]:
+    """Which of these names in a learner's folder a row of the database refers to."""
+    return set(
+        db.scalars(
+            select(LearnerFile.public_id).where(
+                LearnerFile.user_id == user_id, LearnerFile.public_id.in_(list(public_ids))
+            )
+        )
+    )
+
+
+# Paths as a Storage builds them, relative to the data dir.
+_LAYOUT = Storage(Path())
+
+
+def referenced_files(db: Session | Connection) -> set[str]:
+    """The data dir paths the database's rows refer to: blobs and learner files."""
+    blobs = db.scalars(select(Attachment.sha256).union(select(Media.sha256)))
+    paths = {_LAYOUT.blob_path(sha256).as_posix() for sha256 in blobs}
+    for row in db.execute(select(LearnerFile.user_id, LearnerFile.public_id)):
+        paths.add(_LAYOUT.learner_file_path(row).as_posix())
+    return paths
 
 
 class Staging:
@@ -328,7 +493,7 @@ class Staging:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, target)
                 self.placed.append(sha256)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         # Another import's rollback may have taken back a blob this one counted on.
         missing = [s for s in self.required if not self.storage.blob_path(s).is_file()]
         if missing:

@@ -51,6 +51,7 @@ from lms.models import (
     User,
 )
 from lms.people import credentials
+from lms.storage import Storage
 from tests.conftest import PASSWORD, csrf_token
 from tests.factories import make_cohort, make_module, make_reflection, make_users
 from tests.fixtures.packages.kit import MINIMAL, zip_folder
@@ -147,7 +148,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
         hidden_answer,
         io.BytesIO(b"My notes from the circle\n"),
         "notes.txt",
-        data_dir=data_dir,
+        storage=Storage(Path(data_dir)),
         limits=learner_files.Limits(max_bytes=1_000_000, quota_bytes=10_000_000),
     )
     reply = PeerReply(

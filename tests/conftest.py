@@ -12,13 +12,14 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
 from lms import create_app
@@ -240,3 +241,63 @@ class Recording:
 def count_queries(app: Flask) -> QueryCounter:
     """`with count_queries as q: client.get(...)`, then `q.count` is the statements run."""
     return QueryCounter(database(app).engine)
+
+
+# --- Targets: a second, fresh database and data dir --------------------------------
+
+
+@dataclass
+class Target:
+    """A fresh database and data dir to restore into, with an app over them."""
+
+    app: Flask
+    data_dir: Path
+
+    @property
+    def engine(self) -> Engine:
+        return database(self.app).engine
+
+    def restore(self, archive: Path, *args: str):
+        return self.app.test_cli_runner().invoke(args=["restore", str(archive), *args])
+
+
+@pytest.fixture
+def make_target(database_template: str, tmp_path: Path) -> Iterator[Callable[..., Target]]:
+    """make_target(migrated=True): a new database (migrated, or with no schema at all)."""
+    apps: list[Flask] = []
+    databases: list[str] = []
+    admin = _postgres_admin() if _backend() == "postgresql" else None
+
+    def make(migrated: bool = True) -> Target:
+        n = len(apps) + 1
+        if _backend() == "postgresql":
+            name = f"lms_restore_{uuid.uuid4().hex[:12]}"
+            template = f' TEMPLATE "{database_template}"' if migrated else ""
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+            databases.append(name)
+            url = _postgres_url(name)
+        else:
+            path = tmp_path / f"target-{n}.sqlite3"
+            if migrated:
+                shutil.copyfile(database_template, path)
+            url = f"sqlite:///{path}"
+        data_dir = tmp_path / f"target-{n}-data"
+        environ = {
+            "LMS_DATA_DIR": str(data_dir),
+            "LMS_DATABASE_URL": url,
+            "LMS_SECRET_KEY": "test secret key, not for production",
+            "LMS_BASE_URL": "http://lms.test",
+        }
+        app = create_app(environ, {"TESTING": True})
+        apps.append(app)
+        return Target(app, data_dir)
+
+    yield make
+    for app in apps:
+        database(app).engine.dispose()
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in databases:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -31,8 +31,8 @@ from lms.models import (
     Role,
     User,
 )
+from lms.packages import jobs
 from lms.people import credentials
-from lms.web.admin import imports
 from tests.conftest import PASSWORD
 from tests.factories import make_users
 from tests.hostile_package import MODULE_SLUG, write_package, zipped
@@ -163,7 +163,7 @@ class HostileSite:
             self.seen.append((f"the preview of the package ({bodies})", self.admin.get(preview)))
         response = self.admin.post(preview, {})
         assert response.status_code == 302
-        imports.wait_for_imports()
+        jobs.wait_for_imports()
         [module_id] = self._read(select(Module.id).where(Module.slug == MODULE_SLUG))
         self.module_id = module_id
         self.lesson_slugs = self._read(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import pytest
 
-from lms.web.admin import imports
+from lms.packages import jobs
 from tests.access_world import ACTORS, LOGIN, app_routes, build_access_world, form, send, url_of
 
 # fmt: off
@@ -209,7 +209,7 @@ def test_each_actor_gets_the_answer_of_the_matrix(app, db, tmp_path, actor):
                     + (f" to {location}" if location else "")
                 )
     finally:
-        imports.wait_for_imports()
+        jobs.wait_for_imports()
     assert not wrong, f"{actor}:\n" + "\n".join(wrong)
 
 

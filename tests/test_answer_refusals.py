@@ -14,6 +14,7 @@ from lms.models import Prompt, Reflection, ReflectionRevision, User
 from lms.people import erasure
 from lms.web.database import database
 from lms.web.learner import answers
+from lms.web.storage import storage
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 
@@ -130,7 +131,7 @@ def test_an_account_deleted_while_its_save_is_on_its_way_stores_nothing(
     def the_account_is_deleted_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
-            erasure.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
+            erasure.erase_account(other, other.get(User, user.id), storage(app))
         other.close()
         real_begin_write(session)
 

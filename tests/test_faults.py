@@ -237,7 +237,7 @@ def test_a_worker_killed_while_it_writes_an_upload_is_replaced_and_nothing_is_ha
 ):
     data_dir = app.config["LMS_DATA_DIR"]
     prompt_id, [user] = learners_on_a_prompt(db, data_dir, 1)
-    folder = learner_files.user_folder(data_dir, user.id)
+    folder = storage.Storage(Path(data_dir)).learner_folder(user.id)
     with LiveServer(environ, workers=1, log_path=tmp_path / "gunicorn.log") as server:
         learner = Learner(server.url, prompt_id)
         learner.sign_in(user.email)
@@ -330,7 +330,7 @@ class FillingFile:
 @pytest.fixture
 def small_disk(app, monkeypatch) -> Iterator[str]:
     """Learner files on a disk of 64 KiB: a tmpfs mounted there, or the write made to fail."""
-    area = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    area = storage.Storage(Path(app.config["LMS_DATA_DIR"])).learner_files_dir
     area.mkdir(parents=True)
     if mount_tmpfs(area, DISK_BYTES):
         try:
@@ -352,7 +352,7 @@ def small_disk(app, monkeypatch) -> Iterator[str]:
 def test_a_full_disk_fails_an_upload_cleanly_and_keeps_the_quota(app, client, auth, db, small_disk):
     prompt_id, [user] = learners_on_a_prompt(db, app.config["LMS_DATA_DIR"], 1)
     auth.login(user.email)
-    folder = learner_files.user_folder(app.config["LMS_DATA_DIR"], user.id)
+    folder = storage.Storage(Path(app.config["LMS_DATA_DIR"])).learner_folder(user.id)
 
     def upload(name: str, content: bytes, **kw):
         data = {f"u{prompt_id}-files": (io.BytesIO(content), name)}

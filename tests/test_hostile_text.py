@@ -16,9 +16,9 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
-from lms import learner_files
 from lms.mail import outbox_dir
 from lms.models import LearnerFile, LiveSession, Role
+from lms.web.storage import storage
 from tests.factories import make_cohort, make_enrollment, make_module, make_users
 from tests.hostile_payloads import JOIN_LINKS, PAYLOADS, texts
 from tests.hostile_reading import assert_inert
@@ -136,7 +136,7 @@ def test_file_names_never_reach_paths_or_headers(app, db, auth, make_user):
     assert len(stored) > len(names) * 0.9
     data_dir = app.config["LMS_DATA_DIR"]
     for learner_file in stored:
-        path = learner_files.file_path(data_dir, learner_file)
+        path = storage(app).learner_file_path(learner_file)
         assert path.relative_to(data_dir).parts[-2:] == (str(learner.id), learner_file.public_id)
         with auth.client.get(f"/files/{learner_file.public_id}") as download:
             disposition = download.headers["Content-Disposition"]

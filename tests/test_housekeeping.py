@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms import learner_files
 from lms.models import Attachment, LearnerFile, Media
 from lms.ops import housekeeping
 from lms.storage import Storage
@@ -52,7 +51,7 @@ def learner_with_a_file(app, db, make_user, storage):
     )
     db.add(kept)
     db.commit()
-    path = learner_files.file_path(storage.data_dir, kept)
+    path = storage.learner_file_path(kept)
     _write(path, b"story")
     return learner, path
 
@@ -75,7 +74,7 @@ def test_files_the_database_knows_are_kept_and_orphans_go(db, storage, learner_w
 
 
 def test_the_folder_of_an_account_that_is_gone_goes(db, storage, learner_with_a_file):
-    gone = storage.data_dir / learner_files.FOLDER / "987654"
+    gone = storage.learner_files_dir / "987654"
     _write(gone / ("g" * 32), b"deleted account's drawing")
     _age(gone, 2 * HOUR)
 
@@ -121,7 +120,7 @@ def _hold_in_another_process(folder: Path) -> subprocess.Popen:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from lms.ops.housekeeping import held_folder\n"
+            "from lms.storage import held_folder\n"
             "with held_folder(Path(sys.argv[1])) as pins:\n"
             "    (pins / 'pinned').write_bytes(b'x')\n"
             "    time.sleep(60)",

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.models import AuditEvent, Lesson, Module, Role
-from lms.web.admin import imports
+from lms.packages import jobs
 from tests.conftest import csrf_token
 from tests.fixtures.packages.kit import (
     MINIMAL,
@@ -59,7 +59,7 @@ def confirm(client, token: str, force: bool = False):
     if force:
         data["force"] = "y"
     response = client.post(f"/admin/modules/import/{token}", data=data)
-    imports.wait_for_imports()
+    jobs.wait_for_imports()
     return response
 
 
@@ -224,7 +224,7 @@ def test_a_running_import_shows_its_progress_and_refreshes(client, admin, data_d
     assert '<progress max="100" value="25"' in running
     assert "25% of the files copied." in running
 
-    status["updated"] = time.time() - imports.STALE_STATUS_SECONDS - 1
+    status["updated"] = time.time() - jobs.STALE_STATUS_SECONDS - 1
     (data_dir / "uploads" / f"{token}.status.json").write_text(json.dumps(status))
     stale = page(client, f"/admin/modules/import/{token}/status")
     assert "The import stopped before it finished. Nothing was changed" in stale

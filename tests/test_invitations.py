@@ -18,6 +18,7 @@ from lms import learner_files
 from lms.db import now_utc
 from lms.mail import outbox_dir
 from lms.models import AuditEvent, Cohort, Invitation, Membership, MembershipRole, Role
+from lms.web.storage import storage
 from tests.conftest import PASSWORD, Auth, csrf_token
 from tests.factories import make_cohort, make_module, make_reflection, make_users
 
@@ -38,7 +39,7 @@ def world(app, db):
         answer,
         io.BytesIO(b"My notes\n"),
         "notes.txt",
-        data_dir=app.config["LMS_DATA_DIR"],
+        storage=storage(app),
         limits=learner_files.Limits(max_bytes=1_000_000, quota_bytes=10_000_000),
     )
     db.commit()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms import learner_files
 from lms.models import LearnerFile, Lesson, Prompt, Role
+from lms.web.storage import storage
 from tests.conftest import Auth
 from tests.factories import PDF_BYTES, make_cohort, make_enrollment, make_module, png_bytes
 
@@ -53,7 +53,7 @@ def _stored(db) -> list[LearnerFile]:
 
 
 def _files_on_disk(app) -> list[Path]:
-    root = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    root = storage(app).learner_files_dir
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
@@ -68,7 +68,7 @@ def test_a_file_is_attached_stored_by_id_and_listed(app, client, auth, db, lesso
     assert stored.user_id == user.id
     assert stored.reflection_id is not None
     [path] = _files_on_disk(app)
-    assert path == learner_files.file_path(app.config["LMS_DATA_DIR"], stored)
+    assert path == storage(app).learner_file_path(stored)
     assert path.name == stored.public_id
     assert str(user.id) == path.parent.name
     page = client.get(url).get_data(as_text=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms import learner_files, review
+from lms import review
 from lms.models import (
     AuditEvent,
     Enrollment,
@@ -25,6 +25,7 @@ from lms.models import (
 )
 from lms.offline import localise_media
 from lms.people import throttle
+from lms.web.storage import storage
 from tests.conftest import PASSWORD
 from tests.factories import PDF_BYTES, make_enrollment, make_module, png_bytes
 
@@ -151,7 +152,7 @@ def test_deleting_my_account_removes_my_data_and_says_what_is_kept(app, client, 
         )
     )
     db.commit()
-    folder = learner_files.user_folder(app.config["LMS_DATA_DIR"], user.id)
+    folder = storage(app).learner_folder(user.id)
     assert any(folder.iterdir())
 
     page = client.get("/account/delete").get_data(as_text=True)
@@ -197,7 +198,7 @@ def test_files_stay_outside_the_static_folder(app, worked):
     static = Path(app.static_folder).resolve()
     data_dir = Path(app.config["LMS_DATA_DIR"]).resolve()
     assert static not in data_dir.parents
-    assert any((data_dir / learner_files.FOLDER).rglob("*"))
+    assert any(storage(app).learner_files_dir.rglob("*"))
 
 
 def test_feedback_on_my_answers_shows_in_my_work_and_the_export(client, db, make_user, worked):

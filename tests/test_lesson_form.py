@@ -16,6 +16,7 @@ from lms.models import LearnerFile, LessonProgress, Prompt, Reflection, User
 from lms.people import erasure
 from lms.web.database import database
 from lms.web.learner import lesson_form
+from lms.web.storage import storage
 from tests.factories import make_enrollment, make_module
 from tests.lesson_page import page_form
 
@@ -205,7 +206,7 @@ def test_an_account_deleted_while_the_page_is_sent_shows_its_text_and_stores_not
     def the_account_is_deleted_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
-            erasure.erase_account(other, other.get(User, user.id), app.config["LMS_DATA_DIR"])
+            erasure.erase_account(other, other.get(User, user.id), storage(app))
         other.close()
         real_begin_write(session)
 

@@ -62,20 +62,23 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, func, inspect, select, table, text
 from sqlalchemy.pool import NullPool
 
-from lms import learner_files
 from lms.db import Base, now_utc
-from lms.models import Attachment, LearnerFile, Media
 from lms.ops import migrate
-from lms.ops.housekeeping import BACKUP_PINS_PREFIX, RESTORE_WORK_PREFIX, held_folder
-from lms.storage import Storage, copy_hashed, new_token
+from lms.storage import (
+    BACKUP_PINS_PREFIX,
+    NOT_DATA,
+    RESTORE_WORK_PREFIX,
+    Storage,
+    copy_hashed,
+    fsync_dir,
+    referenced_files,
+)
 
 FORMAT = "lms-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 FILES = "files/"
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
-# Folders and files of the data dir that are not data (see the module docstring).
-SKIPPED = frozenset({"staging", "uploads", "secret_key"})
 ATTEMPTS = 3
 
 
@@ -203,21 +206,9 @@ def _live_database_files(engine: Engine) -> set[Path]:
     return {path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))}
 
 
-def data_files(data_dir: Path, engine: Engine) -> Iterator[str]:
-    """The data dir's files that are data, as sorted paths relative to it."""
-    data_dir = data_dir.resolve()
-    skipped = _live_database_files(engine)
-    for folder, dirs, names in os.walk(data_dir):
-        here = Path(folder)
-        top = here == data_dir
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d in SKIPPED))
-        for name in sorted(names):
-            path = here / name
-            if name.startswith(".") or (top and name in SKIPPED) or path in skipped:
-                continue
-            if path.is_symlink() or not path.is_file():
-                continue
-            yield path.relative_to(data_dir).as_posix()
+def data_files(storage: Storage, engine: Engine) -> Iterator[str]:
+    """The data dir's files a backup holds, as sorted paths relative to it."""
+    return storage.data_files(skip=_live_database_files(engine))
 
 
 def _is_safe_path(path: str) -> bool:
@@ -229,22 +220,8 @@ def _is_safe_path(path: str) -> bool:
         and not pure.is_absolute()
         and pure.as_posix() == path
         and all(part not in ("", ".", "..") and not part.startswith(".") for part in pure.parts)
-        and pure.parts[0] not in SKIPPED
+        and pure.parts[0] not in NOT_DATA
     )
-
-
-def referenced_files(connection: Connection) -> set[str]:
-    """The data dir paths the database's rows refer to: blobs and learner files."""
-    root = Path("/")
-    storage = Storage(root)
-    blobs = connection.scalars(select(Attachment.sha256).union(select(Media.sha256)))
-    paths = {storage.blob_path(sha256).relative_to(root).as_posix() for sha256 in blobs}
-    for user_id, public_id in connection.execute(
-        select(LearnerFile.user_id, LearnerFile.public_id)
-    ):
-        folder = learner_files.user_folder(root, user_id)
-        paths.add((folder / public_id).relative_to(root).as_posix())
-    return paths
 
 
 def _schema_revision(connection: Connection) -> str:
@@ -397,19 +374,19 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def _pin(data_dir: Path, engine: Engine, pins: Path) -> set[str] | None:
+def _pin(storage: Storage, engine: Engine, pins: Path) -> set[str] | None:
     """Hard-link the data files not pinned yet into ``pins``; returns every path seen.
 
     A link keeps a file's bytes however long the copy takes, even when the app deletes
     the file meanwhile. None when the file system does not support hard links.
     """
     seen = set()
-    for path in data_files(data_dir, engine):
+    for path in data_files(storage, engine):
         pinned = pins / path
         if not pinned.exists():
             pinned.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(data_dir / path, pinned)
+                os.link(storage.path(path), pinned)
             except FileNotFoundError:
                 continue  # deleted since the walk listed it
             except OSError:
@@ -419,7 +396,7 @@ def _pin(data_dir: Path, engine: Engine, pins: Path) -> set[str] | None:
 
 
 def _write_archive(
-    engine: Engine, data_dir: Path, target: BinaryIO, work: Path
+    engine: Engine, storage: Storage, target: BinaryIO, work: Path
 ) -> tuple[Manifest, set[str]]:
     """One attempt: pin, snapshot, pin again, then copy; returns the manifest and what is missing.
 
@@ -432,21 +409,21 @@ def _write_archive(
     member = DATABASE_MEMBERS[kind]
     dump = work / member
     created_at = now_utc().isoformat(timespec="seconds")
-    with held_folder(data_dir / f"{BACKUP_PINS_PREFIX}{new_token()}") as pins:
-        before = _pin(data_dir, engine, pins)
+    with storage.new_held_folder(BACKUP_PINS_PREFIX) as pins:
+        before = _pin(storage, engine, pins)
         snapshot = (_snapshot_sqlite if kind == "sqlite" else _snapshot_postgresql)(engine, dump)
-        after = _pin(data_dir, engine, pins) if before is not None else None
+        after = _pin(storage, engine, pins) if before is not None else None
         if before is None or after is None:
-            source, paths = data_dir, list(data_files(data_dir, engine))  # no hard links here
+            locate, paths = storage.path, list(data_files(storage, engine))  # no hard links here
         else:
-            source, paths = pins, sorted(after | (before & snapshot.referenced))
+            locate, paths = pins.joinpath, sorted(after | (before & snapshot.referenced))
         with tarfile.open(fileobj=target, mode="w|", format=tarfile.PAX_FORMAT) as archive:
             database = _add_file(archive, member, dump)
             assert database is not None  # noqa: S101  (written just above, in a private folder)
             dump.unlink()
             files = []
             for path in paths:
-                entry = _add_file(archive, FILES + path, source / path)
+                entry = _add_file(archive, FILES + path, locate(path))
                 if entry is not None:
                     files.append(FileEntry(path, entry.size, entry.sha256))
             manifest = Manifest(
@@ -457,15 +434,14 @@ def _write_archive(
     return manifest, missing
 
 
-def write_backup(engine: Engine, data_dir: Path, out: Path) -> BackupResult:
+def write_backup(engine: Engine, storage: Storage, out: Path) -> BackupResult:
     """Write a consistent backup of the database and the data dir to ``out`` (a tar file).
 
     The archive appears under its name only once it is complete (a temporary file in the
     same folder, fsynced, then renamed); on any failure nothing is left behind.
     """
-    data_dir = data_dir.resolve()
     out = out.absolute()
-    if out.resolve().is_relative_to(data_dir):
+    if out.resolve().is_relative_to(storage.data_dir.resolve()):
         raise BackupError("Write the backup outside the data dir (it would back itself up).")
     if not out.parent.is_dir():
         raise BackupError(f"The folder {out.parent} does not exist.")
@@ -477,12 +453,12 @@ def write_backup(engine: Engine, data_dir: Path, out: Path) -> BackupResult:
                 tempfile.TemporaryDirectory(dir=out.parent, prefix=".lms-backup-") as work,
                 os.fdopen(fd, "wb") as target,
             ):
-                manifest, missing = _write_archive(engine, data_dir, target, Path(work))
+                manifest, missing = _write_archive(engine, storage, target, Path(work))
                 target.flush()
                 os.fsync(target.fileno())
             if not missing:
                 os.replace(partial, out)
-                _fsync_dir(out.parent)
+                fsync_dir(out.parent)
                 return BackupResult(manifest, out.stat().st_size, attempt)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -493,14 +469,6 @@ def write_backup(engine: Engine, data_dir: Path, out: Path) -> BackupResult:
         f"({', '.join(example)}), in each of {ATTEMPTS} attempts. If learners were deleting "
         "files, try again; otherwise these files are lost from the data dir."
     )
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- Restore ---------------------------------------------------------------------------
@@ -565,9 +533,9 @@ def database_tables_with_rows(engine: Engine) -> list[str]:
         ]
 
 
-def _check_target_empty(engine: Engine, data_dir: Path) -> None:
+def _check_target_empty(engine: Engine, storage: Storage) -> None:
     tables = database_tables_with_rows(engine)
-    files = list(data_files(data_dir, engine)) if data_dir.is_dir() else []
+    files = list(data_files(storage, engine)) if storage.data_dir.is_dir() else []
     problems = []
     if tables:
         problems.append(f"the database has data (in {', '.join(tables[:5])})")
@@ -660,15 +628,15 @@ def _load_postgresql(engine: Engine, dump: Path) -> None:
     _run_pg_tool(argv, env, "pg_restore")
 
 
-def _move_files(source: Path, data_dir: Path, manifest: Manifest) -> None:
+def _move_files(source: Path, storage: Storage, manifest: Manifest) -> None:
     for entry in manifest.files:
-        target = data_dir / entry.path
+        target = storage.path(entry.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source / entry.path, target)
 
 
 def restore(
-    archive_path: Path, engine: Engine, data_dir: Path, *, force: bool = False
+    archive_path: Path, engine: Engine, storage: Storage, *, force: bool = False
 ) -> RestoreResult:
     """Restore a backup into the database and data dir; refuses targets that hold data.
 
@@ -676,7 +644,6 @@ def restore(
     check runs before anything changes; the database loads in one transaction, and the
     files, verified already, are renamed into place after it.
     """
-    data_dir = data_dir.resolve()
     kind = database_kind(engine)
     with _open_archive(archive_path) as archive:
         manifest = _read_manifest(archive, archive_path)
@@ -688,9 +655,9 @@ def restore(
             )
         head = _check_revision(manifest.schema_revision)
         if not force:
-            _check_target_empty(engine, data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with held_folder(data_dir / f"{RESTORE_WORK_PREFIX}{new_token()}") as work:
+            _check_target_empty(engine, storage)
+        storage.data_dir.mkdir(parents=True, exist_ok=True)
+        with storage.new_held_folder(RESTORE_WORK_PREFIX) as work:
             try:
                 dump = _unpack(archive, manifest, work)
             except (tarfile.TarError, OSError, EOFError) as error:
@@ -708,10 +675,10 @@ def restore(
                 upgraded_to = head
             if force:
                 old = work / "replaced"
-                for path in list(data_files(data_dir, engine)):
+                for path in list(data_files(storage, engine)):
                     (old / path).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(data_dir / path, old / path)
-            _move_files(work / FILES.rstrip("/"), data_dir, manifest)
+                    os.replace(storage.path(path), old / path)
+            _move_files(work / FILES.rstrip("/"), storage, manifest)
     return RestoreResult(manifest, upgraded_to)
 
 

@@ -16,26 +16,25 @@ the blob missing and fail cleanly instead).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms import learner_files
-from lms.models import LearnerFile, User
 from lms.packages import recover_abandoned_imports
-from lms.packages.importer import referenced_blobs
-from lms.storage import TEMPORARY_PREFIX, Storage, is_sha256
+from lms.storage import (
+    TEMPORARY_PREFIX,
+    Storage,
+    is_sha256,
+    referenced_blobs,
+    referenced_learner_files,
+    referenced_learner_folders,
+)
 
 BATCH = 500
-BACKUP_PINS_PREFIX = ".backup-"
-RESTORE_WORK_PREFIX = ".restore-"
 
 
 @dataclass
@@ -68,8 +67,9 @@ def sweep(
     cutoff = (time.time() if now is None else now) - min_age_seconds
     report = SweepReport(imports_undone=recover_abandoned_imports(session, storage))
     session.rollback()
-    _sweep_held_folders(Path(storage.data_dir), report)
-    _sweep_learner_files(session, storage.data_dir, cutoff, report)
+    for folder in storage.abandoned_held_folders():
+        report.remove(folder, "held_folders_removed")
+    _sweep_learner_files(session, storage, cutoff, report)
     session.rollback()
     with storage.placement_lock():
         _sweep_blobs(session, storage, cutoff, report)
@@ -77,47 +77,13 @@ def sweep(
     return report
 
 
-@contextlib.contextmanager
-def held_folder(path: Path) -> Iterator[Path]:
-    """Make a private folder that lives while this process holds it, and remove it after.
-
-    The lock goes with the process, so a sweep can tell a folder a killed process left
-    behind (free to take) from one still in use, however long its work runs.
-    """
-    path.mkdir()
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
-
-
-def _sweep_held_folders(data_dir: Path, report: SweepReport) -> None:
-    held = [*data_dir.glob(BACKUP_PINS_PREFIX + "*"), *data_dir.glob(RESTORE_WORK_PREFIX + "*")]
-    for folder in held:
-        try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a backup or restore is running and holds it
-        else:
-            report.remove(folder, "held_folders_removed")
-        finally:
-            os.close(fd)
-
-
-def _sweep_learner_files(session: Session, data_dir: Path, cutoff: float, report: SweepReport):
-    root = Path(data_dir) / learner_files.FOLDER
+def _sweep_learner_files(session: Session, storage: Storage, cutoff: float, report: SweepReport):
+    root = storage.learner_files_dir
     if not root.is_dir():
         return
     folders = {int(f.name): f for f in root.iterdir() if f.is_dir() and f.name.isdigit()}
     for user_ids in _batches(sorted(folders)):
-        living = set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+        living = referenced_learner_folders(session, user_ids)
         for user_id in user_ids:
             folder = folders[user_id]
             if user_id not in living:
@@ -130,14 +96,7 @@ def _sweep_learner_files(session: Session, data_dir: Path, cutoff: float, report
 def _sweep_folder(session: Session, folder: Path, user_id: int, cutoff: float, report):
     candidates = [p for p in folder.iterdir() if p.is_file() and _older(p, cutoff)]
     for paths in _batches(candidates):
-        names = [p.name for p in paths]
-        known = set(
-            session.scalars(
-                select(LearnerFile.public_id).where(
-                    LearnerFile.user_id == user_id, LearnerFile.public_id.in_(names)
-                )
-            )
-        )
+        known = referenced_learner_files(session, user_id, [p.name for p in paths])
         for path in paths:
             if path.name.startswith(TEMPORARY_PREFIX):
                 report.remove(path, "temporary_files_removed")

@@ -19,7 +19,7 @@ the staging area; the next import removes them (``Storage.recover_abandoned``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,6 @@ from lms.db import now_utc
 from lms.models import (
     Attachment,
     Enrollment,
-    LearnerFile,
     Lesson,
     Media,
     Module,
@@ -49,7 +48,7 @@ from lms.packages.semver import Version
 from lms.packages.source import MANIFEST, Limits, PackageSource, open_package
 from lms.packages.spec import LessonSpec, Package
 from lms.packages.yaml_reader import parse
-from lms.storage import Staging, Storage
+from lms.storage import Staging, Storage, referenced_blobs
 
 Progress = Callable[[int, int], None]
 # The Module columns a package sets besides slug and version (not module.yaml's required
@@ -328,15 +327,6 @@ def _plan_media(plan: Plan, media: dict[str, Media], package: Package) -> None:
 
 def _media_by_path(session: Session, module: Module) -> dict[str, Media]:
     return {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
-
-
-def referenced_blobs(session: Session, shas: Iterable[str]) -> set[str]:
-    """Which of these hashes a row of the database refers to."""
-    shas = list(shas)
-    found: set[str] = set()
-    for column in (Attachment.sha256, Media.sha256, LearnerFile.sha256):
-        found.update(session.scalars(select(column).where(column.in_(shas)).distinct()))
-    return found
 
 
 def recover_abandoned_imports(session: Session, storage: Storage) -> int:

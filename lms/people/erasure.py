@@ -8,12 +8,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from lms import audit
-from lms.learner_files import user_folder
 from lms.models import Invitation, Throttle, User
 from lms.people.throttle import account_key
+from lms.storage import Storage
 
 
-def erase_account(session: Session, user: User, data_dir: str | Path) -> Path:
+def erase_account(session: Session, user: User, storage: Storage) -> Path:
     """Delete the account and everything that is the learner's; returns their files' folder.
 
     The database removes (ON DELETE CASCADE) their enrollments, progress, downloads,
@@ -29,4 +29,4 @@ def erase_account(session: Session, user: User, data_dir: str | Path) -> Path:
     session.execute(delete(Invitation).where(Invitation.email == user.email))
     session.execute(delete(User).where(User.id == user.id))
     session.flush()
-    return user_folder(data_dir, user.id)
+    return storage.learner_folder(user.id)

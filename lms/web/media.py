@@ -9,17 +9,16 @@ can never become a page of this site. The lesson HTML links each file with
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
 from lms import filetypes
 from lms.html import MEDIA_URL_PREFIX
 from lms.models import Role
-from lms.storage import Storage
 from lms.web import access
 from lms.web.database import get_session
+from lms.web.storage import storage
 
 bp = Blueprint("media", __name__, url_prefix=MEDIA_URL_PREFIX)
 access.guard_blueprint(bp, Role.LEARNER, Role.FACILITATOR, Role.ADMIN)
@@ -31,7 +30,7 @@ MEDIA_CSP = "default-src 'none'; sandbox"
 @bp.get("/<module_slug>/<path:path>")
 def media_file(module_slug: str, path: str):
     media = access.load_media(get_session(), current_user, module_slug, path)
-    blob = Storage(Path(current_app.config["LMS_DATA_DIR"])).blob_path(media.sha256)
+    blob = storage().blob_path(media.sha256)
     if not blob.is_file():
         abort(404)
     known = filetypes.type_for_name(media.path)

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lms import learner_files
 from lms.models import LearnerFile
+from lms.web.storage import storage
 from tests.browser.lesson import SAVED, Lesson, signed_in_on_a_lesson
 from tests.faults import LOCK_TIMEOUT_MS, locked, mount_tmpfs, revisions
 
@@ -111,7 +110,7 @@ def test_a_reload_while_offline_brings_back_the_unsent_text(lesson, live_server,
 
 
 def test_a_full_disk_is_named_by_the_upload_script_not_blamed_on_the_connection(lesson, app, db):
-    area = Path(app.config["LMS_DATA_DIR"]) / learner_files.FOLDER
+    area = storage(app).learner_files_dir
     area.mkdir(parents=True, exist_ok=True)
     if not mount_tmpfs(area, 64 * 1024):
         pytest.skip("mounting a small tmpfs needs root")

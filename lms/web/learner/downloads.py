@@ -13,8 +13,9 @@ from lms.people import throttle
 from lms.web import access
 from lms.web.database import begin_write, get_session
 from lms.web.errors import too_many
-from lms.web.learner.views import bp, data_dir, storage
+from lms.web.learner.views import bp
 from lms.web.request_limits import minutes, use_of
+from lms.web.storage import storage
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -70,7 +71,6 @@ def download_module(slug: str):
             outline,
             out,
             storage=storage(),
-            data_dir=data_dir(),
             render=render_template,
         )
         out.seek(0)

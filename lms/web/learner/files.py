@@ -22,9 +22,10 @@ from lms.web import access
 from lms.web.database import get_session
 from lms.web.errors import wants_json
 from lms.web.learner.forms import DeleteFileForm, UploadForm
-from lms.web.learner.views import bp, data_dir, file_size, lesson_url
+from lms.web.learner.views import bp, file_size, lesson_url
 from lms.web.request_limits import accepts_files
 from lms.web.security import safe_next
+from lms.web.storage import storage
 
 # Learner files are never shown inline: a browser saves them, whatever they claim to be.
 FILE_HEADERS = {
@@ -69,7 +70,7 @@ def attach(
                     reflection,
                     upload.stream,
                     upload.filename,
-                    data_dir=data_dir(),
+                    storage=storage(),
                     limits=limits,
                 )
         except learner_files.FileTooLargeError as error:
@@ -94,7 +95,7 @@ def attach(
             attached.problems.append(error.translated(gettext))
         else:
             attached.added.append(learner_file)
-            attached.written.append(learner_files.file_path(data_dir(), learner_file))
+            attached.written.append(storage().learner_file_path(learner_file))
 
 
 def commit(session: Session, attached: Attached) -> None:
@@ -123,7 +124,7 @@ def say_attached(attached: Attached) -> None:
 def remove(session: Session, learner_file: LearnerFile) -> Path:
     """Remove the learner's file and say so; returns its path, to delete after the commit."""
     name = learner_file.filename
-    path = learner_files.delete_file(session, learner_file, data_dir())
+    path = learner_files.delete_file(session, learner_file, storage())
     flash(gettext("Removed “%(name)s”.", name=name))
     return path
 
@@ -161,7 +162,7 @@ def upload_files(prompt_id: int):
 def learner_file(public_id: str):
     session = get_session()
     learner_file = access.load_learner_file(session, current_user, public_id)
-    path = learner_files.file_path(data_dir(), learner_file)
+    path = storage().learner_file_path(learner_file)
     if not path.is_file():
         abort(404)
     response = send_file(

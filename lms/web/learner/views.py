@@ -9,7 +9,6 @@ first, then, when the visit records something new (``progress.visit_is_recorded`
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -32,7 +31,6 @@ from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
-from lms.storage import Storage
 from lms.web import access
 from lms.web.database import begin_write, get_session
 from lms.web.learner.forms import (
@@ -95,15 +93,6 @@ def language_name(code: str) -> str:
         return Locale.parse(code, sep="-").get_display_name(get_locale()) or code
     except (ValueError, TypeError, UnknownLocaleError):
         return code
-
-
-def storage() -> Storage:
-    """The data dir's files (attachments and media blobs)."""
-    return Storage(Path(current_app.config["LMS_DATA_DIR"]))
-
-
-def data_dir() -> str:
-    return current_app.config["LMS_DATA_DIR"]
 
 
 def saved_message(reflection) -> str:

@@ -15,9 +15,10 @@ from lms.people import credentials, erasure, throttle
 from lms.web.database import begin_write, get_session
 from lms.web.errors import too_many
 from lms.web.learner.forms import DeleteAccountForm, DeleteFileForm
-from lms.web.learner.views import bp, data_dir
+from lms.web.learner.views import bp
 from lms.web.request_limits import minutes, use_of
 from lms.web.security import FORGET_THIS_BROWSER
+from lms.web.storage import storage
 
 
 @bp.get("/my-work")
@@ -67,7 +68,7 @@ def export_work():
     out = tempfile.TemporaryFile(prefix="lms-work-")  # noqa: SIM115  (send_file closes it)
     try:
         offline.write_work_zip(
-            get_session(), current_user, out, data_dir=data_dir(), render=render_template
+            get_session(), current_user, out, storage=storage(), render=render_template
         )
         out.seek(0)
     except BaseException:
@@ -88,7 +89,7 @@ def delete_account():
         else:
             db = get_session()
             user = current_user._get_current_object()
-            folder = erasure.erase_account(db, user, data_dir())
+            folder = erasure.erase_account(db, user, storage())
             db.commit()
             learner_files.remove_paths([folder])
             logout_user()
