@@ -299,8 +299,8 @@ def open_lesson(
     """Record that the learner opened the lesson: in progress (if new), visited now.
 
     Raises LessonLockedError for a locked lesson. Costs one statement, two when the
-    learner comes from another lesson; reads nothing, so a GET view may call it right
-    after ``lms.web.database.begin_write``.
+    learner comes from another lesson; reads nothing, so a GET view may call it alone
+    in its short write transaction (``lms.web.database.writing``).
     """
     ensure_unlocked(outline_, lesson)
     connection = session.connection()

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from lms import audit, grid
 from lms.pagination import page_number
 from lms.web.access import load_staff_cohort, module_of_cohort
-from lms.web.database import begin_write, end_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.facilitator.views import bp
 
 
@@ -73,9 +73,8 @@ def progress_csv(cohort_id: int, module_id: int):
     module = module_of_cohort(session, cohort, module_id)
     sort = _sort()
     # The progress of other people leaves the site: say so in the audit log first.
-    begin_write(session)
-    audit.record(session, current_user, "progress.exported", cohort, module_id=module.id)
-    end_write(session)
+    with writing(session):
+        audit.record(session, current_user, "progress.exported", cohort, module_id=module.id)
 
     def lines():
         # The query runs as the download starts, inside the streamed request's context.

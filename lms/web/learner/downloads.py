@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from lms import filetypes, offline, progress
 from lms.people import throttle
 from lms.web import access
-from lms.web.database import begin_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.errors import too_many
 from lms.web.learner.views import bp, data_dir, storage
 from lms.web.request_limits import minutes, use_of
@@ -25,9 +25,8 @@ def attachment(attachment_id: int):
     path = storage().blob_path(attachment.sha256)
     if not path.is_file():
         abort(404)
-    begin_write(session)
-    progress.record_download(session, current_user, attachment)
-    session.commit()
+    with writing(session):
+        progress.record_download(session, current_user, attachment)
     # A path, not a stream: sizes and ranges let a slow connection resume a download.
     return send_file(
         path,

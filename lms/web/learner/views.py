@@ -3,7 +3,7 @@
 Each view loads through a helper of ``lms.web.access``, calls the domain, commits once.
 The lesson page writes (opening records progress) although it is a GET: it reads
 first, then, when the visit records something new (``progress.visit_is_recorded``),
-``begin_write`` and a single upsert, then renders.
+writes a single upsert (``with writing``), then renders.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
 from lms.storage import Storage
 from lms.web import access
-from lms.web.database import begin_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.learner.forms import (
     ACCEPTED_EXTENSIONS,
     CompleteForm,
@@ -225,9 +225,8 @@ def lesson(slug: str, lesson_slug: str):
         return locked_page(lesson, locked.blocking)
     answers = reflections.answers_for_lesson(session, current_user, lesson)
     if not progress.visit_is_recorded(entry, enrollment, now_utc()):
-        begin_write(session)
-        progress.open_lesson(session, current_user, lesson, enrollment, outline)
-        session.commit()
+        with writing(session):
+            progress.open_lesson(session, current_user, lesson, enrollment, outline)
         outline = outline.with_opened(lesson.id)
         entry = outline.entries[outline.index(lesson.id)]
     before, after = outline.neighbours(lesson.id)

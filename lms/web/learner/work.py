@@ -12,7 +12,7 @@ from lms import learner_files, offline, reflections, review
 from lms.db import now_utc
 from lms.models import Role
 from lms.people import credentials, erasure, throttle
-from lms.web.database import begin_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.errors import too_many
 from lms.web.learner.forms import DeleteAccountForm, DeleteFileForm
 from lms.web.learner.views import bp, data_dir
@@ -42,10 +42,9 @@ def my_work():
         if any(f.read_at is None for f in feedback.get(i.reflection.id, []))
     ]
     if unread:
-        begin_write(db)
-        for reflection in unread:
-            review.mark_feedback_read(db, current_user, reflection)
-        db.commit()
+        with writing(db):
+            for reflection in unread:
+                review.mark_feedback_read(db, current_user, reflection)
     return page
 
 
