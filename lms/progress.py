@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
-from lms.db import now_utc
+from lms.db import now_utc, upsert
 from lms.models import (
     Attachment,
     AttachmentDownload,
@@ -269,14 +269,6 @@ def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bo
     return enrollment, True
 
 
-# Each database's INSERT, which knows its ON CONFLICT clause.
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
-def _upsert(session: Session):
-    return _INSERTS[session.get_bind().dialect.name]
-
-
 # A visit is recorded to the minute: opening the lesson one is on again within it (a
 # reload, a return from a download) has nothing new to record, and writes nothing.
 VISIT_RESOLUTION = timedelta(minutes=1)
@@ -305,37 +297,39 @@ def open_lesson(
     ensure_unlocked(outline_, lesson)
     connection = session.connection()
     connection.execute(
-        _VISIT[connection.dialect.name],
-        {"user_id": user.id, "lesson_id": lesson.id, "now": now_utc()},
+        _visit(session), {"user_id": user.id, "lesson_id": lesson.id, "now": now_utc()}
     )
     if enrollment.last_lesson_id != lesson.id:
         connection.execute(_RESUME_AT, {"enrollment_id": enrollment.id, "lesson_id": lesson.id})
         set_committed_value(enrollment, "last_lesson_id", lesson.id)
 
 
-def _visit(insert):
-    """The visit's upsert in a dialect's INSERT: a lesson opened again keeps its status and
-    first opening, and two tabs cannot collide."""
-    table = LessonProgress.__table__
-    return (
-        insert(table)
-        .values(
-            user_id=bindparam("user_id"),
-            lesson_id=bindparam("lesson_id"),
-            status=ProgressStatus.IN_PROGRESS,
-            first_opened_at=bindparam("now"),
-            last_visited_at=bindparam("now"),
+def _visit(session: Session) -> Insert:
+    """The visit's upsert: a lesson opened again keeps its status and first opening, and
+    two tabs cannot collide. Built once for each database."""
+    dialect = session.get_bind().dialect.name
+    statement = _VISITS.get(dialect)
+    if statement is None:
+        table = LessonProgress.__table__
+        statement = _VISITS[dialect] = upsert(
+            session,
+            table,
+            {
+                "user_id": bindparam("user_id"),
+                "lesson_id": bindparam("lesson_id"),
+                "status": ProgressStatus.IN_PROGRESS,
+                "first_opened_at": bindparam("now"),
+                "last_visited_at": bindparam("now"),
+            },
+            key=[table.c.user_id, table.c.lesson_id],
+            update={"last_visited_at": bindparam("now")},
         )
-        .on_conflict_do_update(
-            index_elements=[table.c.user_id, table.c.lesson_id],
-            set_={"last_visited_at": bindparam("now")},
-        )
-    )
+    return statement
 
 
 # A visit's writes, built once and run on the session's connection (past the ORM, which
 # has nothing to track in them): every move to another lesson runs them.
-_VISIT = {dialect: _visit(insert) for dialect, insert in _INSERTS.items()}
+_VISITS: dict[str, Insert] = {}
 _RESUME_AT = (
     update(Enrollment.__table__)
     .where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
@@ -460,16 +454,18 @@ def my_learning(session: Session, user: User) -> list[EnrolledModule]:
 def record_download(session: Session, user: User, attachment: Attachment) -> None:
     """Count a download of the attachment in the learner's progress (one statement)."""
     now = now_utc()
-    insert = _upsert(session)(AttachmentDownload).values(
-        user_id=user.id,
-        attachment_id=attachment.id,
-        first_downloaded_at=now,
-        last_downloaded_at=now,
-        count=1,
-    )
     session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[AttachmentDownload.user_id, AttachmentDownload.attachment_id],
-            set_={"last_downloaded_at": now, "count": AttachmentDownload.count + 1},
+        upsert(
+            session,
+            AttachmentDownload,
+            {
+                "user_id": user.id,
+                "attachment_id": attachment.id,
+                "first_downloaded_at": now,
+                "last_downloaded_at": now,
+                "count": 1,
+            },
+            key=[AttachmentDownload.user_id, AttachmentDownload.attachment_id],
+            update={"last_downloaded_at": now, "count": AttachmentDownload.count + 1},
         )
     )
