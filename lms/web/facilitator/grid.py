@@ -13,6 +13,7 @@ from lms.pagination import page_number
 from lms.web.access import load_staff_cohort, module_of_cohort
 from lms.web.database import get_session, writing
 from lms.web.facilitator.views import bp
+from lms.web.template_filters import local_time
 
 
 def _sort() -> str:
@@ -58,7 +59,9 @@ def grid_row(row: grid.GridRow, complete: Markup, started: Markup, missing: Mark
     the rest of the page's work for that learner.
     """
     at = row.last_activity_at
-    when = f'<time datetime="{at.isoformat()}">{at.strftime("%Y-%m-%d")}</time>' if at else "–"
+    when = (
+        f'<time datetime="{at.isoformat()}">{escape(local_time(at, "date"))}</time>' if at else "–"
+    )
     cells = row_cells(row.pattern, complete, started, missing)
     return Markup(  # noqa: S704  (the name is escaped; the rest is ours)
         f'<tr>\n        <th scope="row">{escape(row.name)}</th>\n        <td>{row.percent}%</td>'

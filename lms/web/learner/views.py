@@ -8,28 +8,15 @@ writes a single upsert (``with writing``), then renders.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import (
-    format_date,
-    format_datetime,
-    format_decimal,
-    format_time,
-    get_locale,
-    gettext,
-    ngettext,
-)
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 
 from lms import progress, reflections, review
 from lms.db import now_utc
-from lms.html import render_markdown
 from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
 from lms.storage import Storage
@@ -40,61 +27,14 @@ from lms.web.learner.forms import (
     CompleteForm,
     EnrollForm,
 )
+from lms.web.template_filters import local_time
 
 bp = Blueprint("learner", __name__)
 
 PROMPT_PREVIEW_CHARS = 80
 
 
-# --- Template helpers shared by the learner's pages ---------------------------
-
-
-def _zone() -> ZoneInfo:
-    name = getattr(current_user, "time_zone", None) or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-@bp.app_template_filter("local_time")
-def local_time(value: datetime | None, style: str = "datetime") -> str:
-    """A UTC timestamp in the viewer's time zone: "datetime", "date" or "time"."""
-    if value is None:
-        return ""
-    local = value.astimezone(_zone())
-    if style == "date":
-        return format_date(local, "long", rebase=False)
-    if style == "time":
-        return format_time(local, "short", rebase=False)
-    return format_datetime(local, "medium", rebase=False)
-
-
-@bp.app_template_filter("answer_markdown")
-def answer_markdown(text: str | None) -> Markup:
-    """A learner's answer as sanitised HTML (lms.html is the only source of markup)."""
-    return Markup(render_markdown(text or ""))  # noqa: S704  (sanitised by lms.html)
-
-
-@bp.app_template_filter("file_size")
-def file_size(size: int) -> str:
-    """A size in bytes as people read it."""
-    if size < 1024:
-        return ngettext("%(num)d byte", "%(num)d bytes", size)
-    if size < 1024**2:
-        return gettext("%(n)s KB", n=format_decimal(round(size / 1024)))
-    if size < 1024**3:
-        return gettext("%(n)s MB", n=format_decimal(round(size / 1024**2, 1)))
-    return gettext("%(n)s GB", n=format_decimal(round(size / 1024**3, 1)))
-
-
-@bp.app_template_filter("language_name")
-def language_name(code: str) -> str:
-    """A language's name in the viewer's language ("English" for "en"), or the code."""
-    try:
-        return Locale.parse(code, sep="-").get_display_name(get_locale()) or code
-    except (ValueError, TypeError, UnknownLocaleError):
-        return code
+# --- Helpers shared by the learner's pages ------------------------------------
 
 
 def storage() -> Storage:
