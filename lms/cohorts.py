@@ -6,7 +6,7 @@ Functions take the session and the acting user, flush, and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from markupsafe import Markup
@@ -104,6 +104,29 @@ def update_cohort(session: Session, actor: User, cohort: Cohort, details: Cohort
     _set_facilitators(session, cohort, details.facilitator_ids)
     audit.record(session, actor, "cohort.updated", cohort, name=cohort.name, closed=details.closed)
     session.flush()
+
+
+def create_own_cohort(session: Session, facilitator: User, details: CohortDetails) -> Cohort:
+    """A facilitator starts a cohort of their own: they facilitate it, whoever else does."""
+    if facilitator.id not in details.facilitator_ids:
+        details = replace(details, facilitator_ids=[*details.facilitator_ids, facilitator.id])
+    return create_cohort(session, facilitator, details)
+
+
+def teachable_modules(session: Session) -> list[Module]:
+    """Every module a cohort may take, by title."""
+    return list(session.scalars(select(Module).order_by(Module.title, Module.id)))
+
+
+def possible_facilitators(session: Session) -> list[User]:
+    """Everyone who may facilitate a cohort: facilitators and admins not disabled, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    )
 
 
 def facilitator_ids(session: Session, cohort: Cohort) -> list[int]:

@@ -12,8 +12,9 @@ from lms.models import Role, User
 from lms.pagination import page_number, paginate
 from lms.people import credentials
 from lms.web.access import guard_blueprint
-from lms.web.admin.forms import AccountStateForm, AuditFilterForm, PeopleFilterForm, PersonForm
+from lms.web.admin.forms import AuditFilterForm, PeopleFilterForm, PersonForm
 from lms.web.database import get_session
+from lms.web.forms import ButtonForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ADMIN)
@@ -64,13 +65,13 @@ def person(user_id: int):
                 gettext("%(name)s is now: %(role)s.", name=user.display_name, role=new_role.value)
             )
         return redirect(url_for("admin.person", user_id=user.id))
-    return render_template("admin/person.html", user=user, form=form, state_form=AccountStateForm())
+    return render_template("admin/person.html", user=user, form=form, state_form=ButtonForm())
 
 
 @bp.post("/people/<int:user_id>/disable")
 def disable_person(user_id: int):
     user = _load_user(user_id)
-    if not AccountStateForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     if user.id == current_user.id:
         flash(gettext("You cannot disable your own account."), "error")
@@ -85,7 +86,7 @@ def disable_person(user_id: int):
 @bp.post("/people/<int:user_id>/enable")
 def enable_person(user_id: int):
     user = _load_user(user_id)
-    if not AccountStateForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     credentials.enable(user)
     audit.record(get_session(), current_user, "user.enabled", user)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -23,13 +21,9 @@ from lms.web.access import (
     load_staff_learner,
 )
 from lms.web.database import get_session
-from lms.web.facilitator.forms import (
-    ConfirmForm,
-    LiveSessionForm,
-    cohort_details,
-    cohort_form,
-)
+from lms.web.facilitator.forms import LiveSessionForm
 from lms.web.facilitator.views import bp, may_create_cohorts
+from lms.web.forms import ButtonForm, CohortForm
 from lms.web.links import public_url
 
 
@@ -38,16 +32,14 @@ def new_cohort():
     """A facilitator starts a cohort of their own, and facilitates it."""
     if not may_create_cohorts(current_user):
         abort(404)
-    form = cohort_form()
+    session = get_session()
+    form = CohortForm.with_choices(session)
     if form.validate_on_submit():
-        details = cohort_details(form)
-        if current_user.id not in details.facilitator_ids:
-            details = replace(details, facilitator_ids=[*details.facilitator_ids, current_user.id])
-        cohort = cohorts.create_cohort(get_session(), current_user, details)
-        get_session().commit()
+        cohort = cohorts.create_own_cohort(session, current_user, form.details())
+        session.commit()
         flash(gettext("The cohort %(name)s is ready.", name=cohort.name))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template("admin/cohort_form.html", form=form, cohort=None)
+    return render_template("cohort_form.html", form=form, cohort=None)
 
 
 def _members(cohort: Cohort) -> Select:
@@ -72,7 +64,7 @@ def cohort(cohort_id: int):
         notes=cohorts.notes_html(cohort.live_sessions),
         zone=zone(current_user.time_zone),
         join_link=public_url("learner.join_cohort", code=cohort.join_code),
-        confirm=ConfirmForm(),
+        confirm=ButtonForm(),
     )
 
 
@@ -81,7 +73,7 @@ def remove_member(cohort_id: int, user_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     learner = load_staff_learner(session, current_user, cohort, user_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     cohorts.remove_member(session, current_user, cohort, learner)
     session.commit()
@@ -95,7 +87,7 @@ def remove_member(cohort_id: int, user_id: int):
 def new_join_code(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     cohorts.new_join_code(session, current_user, cohort)
     session.commit()
@@ -165,7 +157,7 @@ def delete_live_session(cohort_id: int, live_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     live = load_live_session(session, cohort, live_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     cohorts.delete_live_session(session, current_user, live)
     session.commit()
@@ -185,7 +177,7 @@ def hide_shared_answer(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_gallery_reflection(session, cohort, reflection_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     sharing.hide_reflection(session, current_user, cohort, reflection)
     session.commit()
@@ -198,7 +190,7 @@ def hide_reply(cohort_id: int, reply_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     peer_reply = load_peer_reply(session, cohort, reply_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     sharing.hide_reply(session, current_user, peer_reply)
     session.commit()
@@ -215,7 +207,7 @@ def hidden(cohort_id: int, kind: str):
     )
     page = paginate(session, statement, page_number(request.args.get("page")))
     return render_template(
-        "facilitator/cohort_hidden.html", cohort=cohort, kind=kind, page=page, confirm=ConfirmForm()
+        "facilitator/cohort_hidden.html", cohort=cohort, kind=kind, page=page, confirm=ButtonForm()
     )
 
 
@@ -224,7 +216,7 @@ def show_shared_answer(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_hidden_reflection(session, cohort, reflection_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     sharing.show_reflection(session, current_user, cohort, reflection)
     session.commit()
@@ -237,7 +229,7 @@ def show_reply(cohort_id: int, reply_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     peer_reply = load_peer_reply(session, cohort, reply_id)
-    if peer_reply.hidden_at is None or not ConfirmForm().validate_on_submit():
+    if peer_reply.hidden_at is None or not ButtonForm().validate_on_submit():
         abort(400)
     sharing.show_reply(session, current_user, peer_reply)
     session.commit()

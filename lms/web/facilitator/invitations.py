@@ -12,8 +12,9 @@ from lms.models import Cohort, Invitation
 from lms.pagination import page_number, paginate
 from lms.web.access import load_invitation, load_staff_cohort
 from lms.web.database import get_session
-from lms.web.facilitator.forms import AddMembersForm, ConfirmForm
+from lms.web.facilitator.forms import AddMembersForm
 from lms.web.facilitator.views import bp
+from lms.web.forms import ButtonForm
 from lms.web.links import public_url
 
 
@@ -94,7 +95,7 @@ def invitation_list(cohort_id: int):
         page=page,
         lifetime=lifetime,
         statuses={i.id: invitations.status(i, lifetime, now) for i in page.items},
-        confirm=ConfirmForm(),
+        confirm=ButtonForm(),
     )
 
 
@@ -103,7 +104,7 @@ def resend_invitation(cohort_id: int, invitation_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     invitations.resend(session, current_user, invitation)
     session.commit()
@@ -117,7 +118,7 @@ def cancel_invitation(cohort_id: int, invitation_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     invitations.cancel(session, current_user, invitation)
     session.commit()

@@ -6,12 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from lms import calendar, cohorts, invitations, sharing
 from lms.db import now_utc
@@ -27,37 +24,12 @@ from lms.web.access import (
     load_own_reflection,
 )
 from lms.web.database import get_session
-from lms.web.forms import BaseForm, strip
+from lms.web.forms import ButtonForm
 from lms.web.ids import parse_id
+from lms.web.learner.forms import CalendarLinkForm, JoinForm, ReplyForm
 from lms.web.learner.views import bp
 from lms.web.links import public_url
 from lms.web.security import safe_next
-
-
-class JoinForm(BaseForm):
-    code = StringField(
-        _l("Join code"), validators=[DataRequired(), Length(max=64)], filters=[strip]
-    )
-    submit = SubmitField(_l("Join"))
-
-
-class CalendarLinkForm(BaseForm):
-    submit = SubmitField(_l("Get a new calendar link"))
-
-
-class ShareForm(BaseForm):
-    """A share or withdraw button: only its CSRF token matters."""
-
-    submit = SubmitField()
-
-
-class ReplyForm(BaseForm):
-    body = TextAreaField(
-        _l("Your reply"),
-        validators=[DataRequired(), Length(max=sharing.REPLY_MAX_LENGTH)],
-        description=_l("A few kind, useful words. Light Markdown works."),
-    )
-    submit = SubmitField(_l("Reply"))
 
 
 @bp.get("/cohorts")
@@ -225,7 +197,7 @@ def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None 
         moderate=_may_moderate(cohort),
         reply_form=reply_form,
         reply_to=reply_to,
-        button=ShareForm(),
+        button=ButtonForm(),
     )
 
 
@@ -264,7 +236,7 @@ def share(reflection_id: int):
     reflection = load_own_reflection(
         session, current_user, reflection_id=reflection_id, submitted=True
     )
-    if not ShareForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     sharing.share(session, current_user, reflection)
     session.commit()
@@ -279,7 +251,7 @@ def withdraw(reflection_id: int):
     reflection = load_own_reflection(
         session, current_user, reflection_id=reflection_id, submitted=True
     )
-    if not ShareForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     sharing.withdraw(session, current_user, reflection)
     session.commit()
