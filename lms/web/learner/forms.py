@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
-    BooleanField,
     IntegerField,
-    PasswordField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -96,19 +94,6 @@ class UploadForm(BaseForm):
 
 class DeleteFileForm(BaseForm):
     submit = SubmitField(_l("Remove"))
-
-
-class DeleteAccountForm(BaseForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    understood = BooleanField(
-        _l("I understand that my answers, files and progress are deleted for good."),
-        validators=[DataRequired()],
-    )
-    submit = SubmitField(_l("Delete my account"))
 
 
 class JoinForm(BaseForm):

@@ -26,7 +26,8 @@ from lms.web.database import get_session, reads_first, writing
 from lms.web.ids import parse_id
 from lms.web.learner import files, signed_out
 from lms.web.learner.forms import AnswerForm
-from lms.web.learner.views import bp, complete_and_say, lesson_url, locked_page, saved_message
+from lms.web.learner.lessons import complete_and_say, locked_page
+from lms.web.learner.views import bp, lesson_url, saved_message
 from lms.web.request_limits import accepts_files
 
 

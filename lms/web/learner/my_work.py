@@ -1,23 +1,21 @@
-"""A learner's own work: every answer and file, the export zip, and deleting the account."""
+"""A learner's own work: every answer and file, with its feedback, and the export zip."""
 
 from __future__ import annotations
 
 import tempfile
 
-from flask import current_app, flash, redirect, render_template, send_file, session, url_for
-from flask_babel import gettext, ngettext
-from flask_login import current_user, login_required, logout_user
+from flask import current_app, render_template, send_file
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
 from lms import learner_files, offline, reflections, review
 from lms.db import now_utc
-from lms.models import Role
-from lms.people import credentials, erasure, throttle
+from lms.people import throttle
 from lms.web.database import get_session, writing
 from lms.web.errors import too_many
-from lms.web.learner.forms import DeleteAccountForm, DeleteFileForm
+from lms.web.learner.forms import DeleteFileForm
 from lms.web.learner.views import bp, data_dir
 from lms.web.request_limits import minutes, use_of
-from lms.web.security import FORGET_THIS_BROWSER
 
 
 @bp.get("/my-work")
@@ -74,24 +72,3 @@ def export_work():
         raise
     name = f"my-work-{now_utc():%Y-%m-%d}.zip"
     return send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
-
-
-@bp.route("/account/delete", methods=["GET", "POST"])
-@login_required
-def delete_account():
-    form = DeleteAccountForm()
-    is_admin = current_user.role == Role.ADMIN
-    if not is_admin and form.validate_on_submit():
-        if not credentials.check_password(current_user, form.password.data):
-            form.password.errors.append(gettext("That is not your password."))
-        else:
-            db = get_session()
-            user = current_user._get_current_object()
-            folder = erasure.erase_account(db, user, data_dir())
-            db.commit()
-            learner_files.remove_paths([folder])
-            logout_user()
-            session.clear()
-            flash(gettext("Your account and everything in it are deleted. Take care."))
-            return redirect(url_for("learner.home")), FORGET_THIS_BROWSER
-    return render_template("learner/delete_account.html", form=form, is_admin=is_admin)
