@@ -1,4 +1,4 @@
-"""Inviting people to a cohort by email, and the cohort's invitations: resend, withdraw."""
+"""A cohort's invitations: the mail that carries each, the list, resending, withdrawing."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from lms.models import Cohort, Invitation
 from lms.pagination import page_number, paginate
 from lms.web.access import load_invitation, load_staff_cohort
 from lms.web.database import get_session
-from lms.web.facilitator.forms import AddMembersForm
 from lms.web.facilitator.views import bp
 from lms.web.forms import ButtonForm
 from lms.web.links import public_url
 
 
-def _send(cohort: Cohort, sent: list[Invitation]) -> None:
+def send_invitations(cohort: Cohort, sent: list[Invitation]) -> None:
     """Mail each invitation its link: one message for every address, account or not."""
     days = current_app.config["LMS_INVITATION_DAYS"]
     for invitation in sent:
@@ -38,48 +37,6 @@ def _send(cohort: Cohort, sent: list[Invitation]) -> None:
                 lifetime=ngettext("%(num)d day", "%(num)d days", days),
             ),
         )
-
-
-@bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
-def add_members(cohort_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    form = AddMembersForm()
-    if form.validate_on_submit():
-        parsed = invitations.parse_email_text(form.emails.data or "")
-        if form.csv_file.data:
-            from_file = invitations.parse_email_csv(form.csv_file.data.read())
-            parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
-            parsed.invalid.extend(from_file.invalid)
-        if parsed.invalid:
-            form.emails.errors.append(
-                gettext("These are not email addresses: %(list)s", list=", ".join(parsed.invalid))
-            )
-        elif not parsed.emails:
-            form.emails.errors.append(gettext("Type some email addresses or upload a file."))
-        elif len(parsed.emails) > invitations.MAX_EMAILS_PER_UPLOAD:
-            form.emails.errors.append(
-                gettext("At most %(n)d addresses at a time.", n=invitations.MAX_EMAILS_PER_UPLOAD)
-            )
-        else:
-            lifetime = invitations.lifetime(current_app.config)
-            result = invitations.invite(session, current_user, cohort, parsed.emails, lifetime)
-            session.commit()
-            _send(cohort, result.invitations)
-            flash(
-                gettext(
-                    "Invitations sent: %(sent)d. Already members or already invited: %(already)d.",
-                    sent=len(result.invitations),
-                    already=len(result.already),
-                )
-            )
-            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template(
-        "facilitator/cohort_add_members.html",
-        cohort=cohort,
-        form=form,
-        days=current_app.config["LMS_INVITATION_DAYS"],
-    )
 
 
 # The endpoint keeps its name; the function's would hide the lms.invitations module.
@@ -108,7 +65,7 @@ def resend_invitation(cohort_id: int, invitation_id: int):
         abort(400)
     invitations.resend(session, current_user, invitation)
     session.commit()
-    _send(cohort, [invitation])
+    send_invitations(cohort, [invitation])
     flash(gettext("The invitation is sent again to %(email)s.", email=invitation.email))
     return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
 
