@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from markupsafe import Markup
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from lms import audit
 from lms.db import now_utc
@@ -28,6 +28,7 @@ from lms.models import (
     new_token,
 )
 from lms.people.credentials import normalise_email
+from lms.visibility import member_cohort_ids
 
 
 @dataclass
@@ -125,6 +126,40 @@ def possible_facilitators(session: Session) -> list[User]:
             select(User)
             .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
             .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def every_cohort() -> Select:
+    """Every cohort of the site, by name (the admin's list)."""
+    return select(Cohort).order_by(Cohort.name, Cohort.id)
+
+
+def member_cohorts(user: User) -> Select:
+    """The cohorts the user belongs to in any role, by name."""
+    return (
+        select(Cohort)
+        .where(Cohort.id.in_(member_cohort_ids(user)))
+        .order_by(Cohort.name, Cohort.id)
+    )
+
+
+def members(cohort: Cohort) -> Select:
+    """The cohort's memberships with their people, facilitators first, then by name."""
+    return (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.cohort_id == cohort.id)
+        .order_by(Membership.role.desc(), User.display_name, User.id)
+    )
+
+
+def calendar_token(session: Session, user: User, cohort: Cohort) -> str | None:
+    """The secret of the user's calendar feed of the cohort; None unless a member."""
+    return session.scalar(
+        select(Membership.calendar_token).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == user.id
         )
     )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, exists, func, select, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -425,6 +425,25 @@ class EnrolledModule:
     @property
     def percent(self) -> int:
         return percent(min(self.complete, self.total), self.total)
+
+
+def catalog() -> Select:
+    """The published modules, by title."""
+    return select(Module).where(Module.published.is_(True)).order_by(Module.title, Module.id)
+
+
+def enrolled_among(session: Session, user: User, modules: Iterable[Module]) -> set[int]:
+    """The ids of those modules the learner is enrolled in (one query, none for no module)."""
+    ids = [m.id for m in modules]
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Enrollment.module_id).where(
+                Enrollment.user_id == user.id, Enrollment.module_id.in_(ids)
+            )
+        )
+    )
 
 
 def my_learning(session: Session, user: User) -> list[EnrolledModule]:

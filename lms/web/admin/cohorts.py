@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import cohorts
-from lms.models import Cohort
 from lms.pagination import page_number, paginate
 from lms.web.access import load_staff_cohort
 from lms.web.admin.views import bp
@@ -18,8 +16,7 @@ from lms.web.forms import CohortForm
 
 @bp.get("/cohorts")
 def cohort_list():
-    statement = select(Cohort).order_by(Cohort.name, Cohort.id)
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    page = paginate(get_session(), cohorts.every_cohort(), page_number(request.args.get("page")))
     return render_template("admin/cohorts.html", page=page)
 
 

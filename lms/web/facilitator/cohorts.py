@@ -10,12 +10,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager
 
 from lms import cohorts
 from lms.calendar import zone
-from lms.models import Cohort, Membership, User
 from lms.pagination import page_number, paginate
 from lms.web.access import load_staff_cohort
 from lms.web.database import get_session
@@ -39,21 +36,11 @@ def new_cohort():
     return render_template("cohort_form.html", form=form, cohort=None)
 
 
-def _members(cohort: Cohort) -> Select:
-    return (
-        select(Membership)
-        .join(Membership.user)
-        .options(contains_eager(Membership.user))
-        .where(Membership.cohort_id == cohort.id)
-        .order_by(Membership.role.desc(), User.display_name, User.id)
-    )
-
-
 @bp.get("/cohorts/<int:cohort_id>")
 def cohort(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    page = paginate(session, _members(cohort), page_number(request.args.get("page")))
+    page = paginate(session, cohorts.members(cohort), page_number(request.args.get("page")))
     return render_template(
         "facilitator/cohort.html",
         cohort=cohort,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
@@ -20,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms import invitations
 from lms.calendar import zone_names
 from lms.models import ReviewState
 from lms.web.forms import BaseForm, strip
@@ -38,6 +40,34 @@ class AddMembersForm(BaseForm):
         description=_l("A column headed “email”, or the addresses in the first column."),
     )
     submit = SubmitField(_l("Send invitations"))
+
+    addresses: list[str]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Valid when every entry typed or in the file is an address, and not too many.
+
+        The addresses are then in ``addresses``, each once.
+        """
+        if not super().validate(extra_validators):
+            return False
+        parsed = invitations.parse_emails(
+            self.emails.data or "", self.csv_file.data.read() if self.csv_file.data else None
+        )
+        if parsed.invalid:
+            problem = gettext(
+                "These are not email addresses: %(list)s", list=", ".join(parsed.invalid)
+            )
+        elif not parsed.emails:
+            problem = gettext("Type some email addresses or upload a file.")
+        elif len(parsed.emails) > invitations.MAX_EMAILS_PER_UPLOAD:
+            problem = gettext(
+                "At most %(n)d addresses at a time.", n=invitations.MAX_EMAILS_PER_UPLOAD
+            )
+        else:
+            self.addresses = parsed.emails
+            return True
+        self.emails.errors.append(problem)
+        return False
 
 
 def _http_url(_form, field) -> None:

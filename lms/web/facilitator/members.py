@@ -21,34 +21,18 @@ def add_members(cohort_id: int):
     cohort = load_staff_cohort(session, current_user, cohort_id)
     form = AddMembersForm()
     if form.validate_on_submit():
-        parsed = invitations.parse_email_text(form.emails.data or "")
-        if form.csv_file.data:
-            from_file = invitations.parse_email_csv(form.csv_file.data.read())
-            parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
-            parsed.invalid.extend(from_file.invalid)
-        if parsed.invalid:
-            form.emails.errors.append(
-                gettext("These are not email addresses: %(list)s", list=", ".join(parsed.invalid))
+        lifetime = invitations.lifetime(current_app.config)
+        result = invitations.invite(session, current_user, cohort, form.addresses, lifetime)
+        session.commit()
+        send_invitations(cohort, result.invitations)
+        flash(
+            gettext(
+                "Invitations sent: %(sent)d. Already members or already invited: %(already)d.",
+                sent=len(result.invitations),
+                already=len(result.already),
             )
-        elif not parsed.emails:
-            form.emails.errors.append(gettext("Type some email addresses or upload a file."))
-        elif len(parsed.emails) > invitations.MAX_EMAILS_PER_UPLOAD:
-            form.emails.errors.append(
-                gettext("At most %(n)d addresses at a time.", n=invitations.MAX_EMAILS_PER_UPLOAD)
-            )
-        else:
-            lifetime = invitations.lifetime(current_app.config)
-            result = invitations.invite(session, current_user, cohort, parsed.emails, lifetime)
-            session.commit()
-            send_invitations(cohort, result.invitations)
-            flash(
-                gettext(
-                    "Invitations sent: %(sent)d. Already members or already invited: %(already)d.",
-                    sent=len(result.invitations),
-                    already=len(result.already),
-                )
-            )
-            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
+        )
+        return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
     return render_template(
         "facilitator/cohort_add_members.html",
         cohort=cohort,

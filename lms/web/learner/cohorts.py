@@ -10,14 +10,11 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from lms import calendar, cohorts, invitations
 from lms.db import now_utc
-from lms.models import Cohort, Membership, MembershipRole, User
+from lms.models import Cohort, MembershipRole
 from lms.pagination import page_number, paginate
-from lms.visibility import member_cohort_ids
 from lms.web.access import (
     load_feed_membership,
     load_live_session,
@@ -34,11 +31,7 @@ from lms.web.links import public_url
 @login_required
 def my_cohorts():
     session = get_session()
-    statement = (
-        select(Cohort)
-        .where(Cohort.id.in_(member_cohort_ids(current_user)))
-        .order_by(Cohort.name, Cohort.id)
-    )
+    statement = cohorts.member_cohorts(current_user)
     page = paginate(session, statement, page_number(request.args.get("page")))
     lifetime = invitations.lifetime(current_app.config)
     return render_template(
@@ -74,14 +67,7 @@ def join_cohort():
 def cohort(cohort_id: int):
     session = get_session()
     cohort = load_member_cohort(session, current_user, cohort_id)
-    members = (
-        select(Membership)
-        .join(Membership.user)
-        .options(contains_eager(Membership.user))
-        .where(Membership.cohort_id == cohort.id)
-        .order_by(Membership.role.desc(), User.display_name, User.id)
-    )
-    page = paginate(session, members, page_number(request.args.get("page")))
+    page = paginate(session, cohorts.members(cohort), page_number(request.args.get("page")))
     return render_template(
         "learner/cohort.html",
         cohort=cohort,
@@ -96,11 +82,7 @@ def cohort(cohort_id: int):
 
 def _feed_url(cohort: Cohort) -> str | None:
     """The viewer's own subscription URL for the cohort's calendar; None unless a member."""
-    token = get_session().scalar(
-        select(Membership.calendar_token).where(
-            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
-        )
-    )
+    token = cohorts.calendar_token(get_session(), current_user, cohort)
     if token is None:
         return None
     return public_url("learner.cohort_feed", cohort_id=cohort.id, token=token)

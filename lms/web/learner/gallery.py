@@ -5,32 +5,16 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms import sharing
-from lms.models import Cohort, Membership, MembershipRole, Role
+from lms.models import Cohort
 from lms.pagination import page_number, paginate
-from lms.visibility import is_admin
 from lms.web.access import load_gallery_reflection, load_member_cohort
 from lms.web.database import get_session
 from lms.web.forms import ButtonForm
 from lms.web.ids import parse_id
 from lms.web.learner.forms import ReplyForm
 from lms.web.learner.views import bp
-
-
-def _may_moderate(cohort: Cohort) -> bool:
-    """Admins, and facilitators of this cohort who still hold the facilitator role."""
-    if is_admin(current_user):
-        return True
-    if current_user.role != Role.FACILITATOR:
-        return False  # demoted: the cohort still lists them, the moderation routes do not
-    role = get_session().scalar(
-        select(Membership.role).where(
-            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
-        )
-    )
-    return role == MembershipRole.FACILITATOR
 
 
 def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None = None):
@@ -46,7 +30,7 @@ def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None 
         prompt_id=prompt_id,
         replies=sharing.replies_to(session, cohort, page.items),
         shareable=sharing.shareable(session, current_user, cohort),
-        moderate=_may_moderate(cohort),
+        moderate=sharing.may_moderate(session, current_user, cohort),
         reply_form=reply_form,
         reply_to=reply_to,
         button=ButtonForm(),

@@ -8,10 +8,8 @@ import tempfile
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from lms import offline, progress
-from lms.models import Enrollment, Module
 from lms.pagination import page_number, paginate
 from lms.people import throttle
 from lms.web import access
@@ -25,18 +23,10 @@ from lms.web.request_limits import minutes, use_of
 @bp.get("/modules")
 def catalog():
     session = get_session()
-    statement = select(Module).where(Module.published.is_(True)).order_by(Module.title, Module.id)
-    page = paginate(session, statement, page_number(request.args.get("page")))
+    page = paginate(session, progress.catalog(), page_number(request.args.get("page")))
     enrolled: set[int] = set()
-    if current_user.is_authenticated and page.items:
-        enrolled = set(
-            session.scalars(
-                select(Enrollment.module_id).where(
-                    Enrollment.user_id == current_user.id,
-                    Enrollment.module_id.in_([m.id for m in page.items]),
-                )
-            )
-        )
+    if current_user.is_authenticated:
+        enrolled = progress.enrolled_among(session, current_user, page.items)
     return render_template("learner/catalog.html", page=page, enrolled=enrolled, form=EnrollForm())
 
 
