@@ -5,17 +5,15 @@ Functions take the session and the acting user, flush, and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from markupsafe import Markup
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from lms import audit
 from lms.db import now_utc
-from lms.html import render_markdown
 from lms.models import (
     Cohort,
     Invitation,
@@ -250,15 +248,6 @@ class LiveSessionDetails:
     duration_minutes: int
     join_url: str = ""
     notes: str = ""
-
-
-def notes_html(sessions: Iterable[LiveSession]) -> dict[int, Markup]:
-    """Each live session's notes as sanitised HTML, by session id."""
-    return {
-        live.id: Markup(render_markdown(live.notes))  # noqa: S704  (sanitised by lms.html)
-        for live in sessions
-        if live.notes
-    }
 
 
 def _apply(live: LiveSession, details: LiveSessionDetails) -> None:

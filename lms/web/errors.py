@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lms.storage import StorageFullError
-from lms.web.request_limits import UnreadableBodyError, UnstorableTextError
+from lms.web.request_limits import UnreadableBodyError, UnstorableTextError, minutes, use_of
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,17 @@ def too_many(wait_seconds: int, message: str):
     """429 with Retry-After, for an action done more often than its limit allows."""
     body, status = _answer(429, gettext("Please wait a little"), message)
     return body, status, {"Retry-After": str(wait_seconds)}
+
+
+def over_limit(key: str, message: Callable[[int], str]):
+    """Count one use of an expensive action: None within its limit, else its 429.
+
+    ``message`` says, for a wait in whole minutes, why and how long to wait.
+    """
+    wait = use_of(key)
+    if not wait:
+        return None
+    return too_many(wait, message(minutes(wait)))
 
 
 def _answer(status: int, title: str, message: str):

@@ -1,4 +1,4 @@
-"""The filters every audience's templates share: times, sizes, languages, answers' Markdown.
+"""The filters every audience's templates share: times, sizes, languages, light Markdown.
 
 Times are stored in UTC and shown only through ``local_time``, in the viewer's time
 zone and language, on the learner's pages and the staff's alike.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask
@@ -35,7 +36,7 @@ def local_time(value: datetime | None, style: str = "datetime", in_zone: str | N
     """
     if value is None:
         return ""
-    local = value.astimezone(zone(in_zone or getattr(current_user, "time_zone", None)))
+    local = value.astimezone(zone(in_zone) if in_zone else viewer_zone())
     # The wall-clock time, without its zone: aware datetimes are equal (and share a
     # cached text) whenever they are the same instant, whatever their zones. None of
     # these styles shows a zone.
@@ -54,9 +55,15 @@ def _formatted(local: datetime | date, style: str, _locale: str) -> str:
     return format_datetime(local, "medium", rebase=False)
 
 
-def answer_markdown(text: str | None) -> Markup:
-    """A learner's answer as sanitised HTML (lms.html is the only source of markup)."""
+def markdown(text: str | None) -> Markup:
+    """A learner's or facilitator's light Markdown (an answer, a live session's notes) as
+    sanitised HTML: lms.html is the only source of markup."""
     return Markup(render_markdown(text or ""))  # noqa: S704  (sanitised by lms.html)
+
+
+def viewer_zone() -> ZoneInfo:
+    """The viewer's time zone, in which every time is shown; UTC when none or unknown."""
+    return zone(getattr(current_user, "time_zone", None))
 
 
 def file_size(size: int) -> str:
@@ -81,6 +88,7 @@ def language_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     """Install the filters in the app's templates."""
     app.add_template_filter(local_time)
-    app.add_template_filter(answer_markdown)
+    app.add_template_filter(markdown)
+    app.add_template_global(viewer_zone)
     app.add_template_filter(file_size)
     app.add_template_filter(language_name)

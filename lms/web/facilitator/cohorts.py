@@ -12,7 +12,6 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from lms import cohorts
-from lms.calendar import zone
 from lms.pagination import page_number, paginate
 from lms.web.access import load_staff_cohort
 from lms.web.database import get_session
@@ -45,8 +44,6 @@ def cohort(cohort_id: int):
         "facilitator/cohort.html",
         cohort=cohort,
         page=page,
-        notes=cohorts.notes_html(cohort.live_sessions),
-        zone=zone(current_user.time_zone),
         join_link=public_url("learner.join_cohort", code=cohort.join_code),
         confirm=ButtonForm(),
     )

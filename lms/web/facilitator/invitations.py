@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from lms import invitations, mail
 from lms.db import now_utc
@@ -56,13 +57,19 @@ def invitation_list(cohort_id: int):
     )
 
 
-@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/resend")
-def resend_invitation(cohort_id: int, invitation_id: int):
+def _invitation_pressed(cohort_id: int, invitation_id: int) -> tuple[Session, Cohort, Invitation]:
+    """An invitation of the staff's cohort (else 404) whose button was pressed (else 400)."""
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     invitation = load_invitation(session, cohort, invitation_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    return session, cohort, invitation
+
+
+@bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/resend")
+def resend_invitation(cohort_id: int, invitation_id: int):
+    session, cohort, invitation = _invitation_pressed(cohort_id, invitation_id)
     invitations.resend(session, current_user, invitation)
     session.commit()
     send_invitations(cohort, [invitation])
@@ -72,11 +79,7 @@ def resend_invitation(cohort_id: int, invitation_id: int):
 
 @bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/cancel")
 def cancel_invitation(cohort_id: int, invitation_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    invitation = load_invitation(session, cohort, invitation_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    session, cohort, invitation = _invitation_pressed(cohort_id, invitation_id)
     invitations.cancel(session, current_user, invitation)
     session.commit()
     flash(gettext("The invitation to %(email)s is withdrawn.", email=invitation.email))

@@ -72,8 +72,6 @@ def cohort(cohort_id: int):
         "learner/cohort.html",
         cohort=cohort,
         page=page,
-        notes=cohorts.notes_html(cohort.live_sessions),
-        zone=calendar.zone(current_user.time_zone),
         feed_url=_feed_url(cohort),
         calendar_form=CalendarLinkForm(),
         facilitator=MembershipRole.FACILITATOR,

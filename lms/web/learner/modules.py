@@ -3,9 +3,7 @@ offline zip."""
 
 from __future__ import annotations
 
-import tempfile
-
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
@@ -14,10 +12,9 @@ from lms.pagination import page_number, paginate
 from lms.people import throttle
 from lms.web import access
 from lms.web.database import get_session
-from lms.web.errors import too_many
+from lms.web.errors import over_limit
 from lms.web.learner.forms import EnrollForm
-from lms.web.learner.views import bp, data_dir, lesson_url, storage
-from lms.web.request_limits import minutes, use_of
+from lms.web.learner.views import bp, data_dir, lesson_url, send_zip, storage
 
 
 @bp.get("/modules")
@@ -96,23 +93,22 @@ def download_module(slug: str):
     if enrollment is None:
         flash(gettext("Enroll in this module to download it."))
         return redirect(url_for("learner.module", slug=module.slug))
-    wait = use_of(throttle.download_key(current_user.id))
-    if wait:
-        return too_many(
-            wait,
-            ngettext(
-                "You have downloaded modules many times in the last hour. Please wait "
-                "%(num)d minute and try again.",
-                "You have downloaded modules many times in the last hour. Please wait "
-                "%(num)d minutes and try again.",
-                minutes(wait),
-            ),
-        )
+    refused = over_limit(
+        throttle.download_key(current_user.id),
+        lambda minutes: ngettext(
+            "You have downloaded modules many times in the last hour. Please wait "
+            "%(num)d minute and try again.",
+            "You have downloaded modules many times in the last hour. Please wait "
+            "%(num)d minutes and try again.",
+            minutes,
+        ),
+    )
+    if refused:
+        return refused
     outline = progress.outline(session, current_user, module)
-    # Written to a temporary file (gone when closed), never built in memory.
-    out = tempfile.TemporaryFile(prefix="lms-module-")  # noqa: SIM115  (send_file closes it)
-    try:
-        offline.write_module_zip(
+    return send_zip(
+        f"{module.slug}.zip",
+        lambda out: offline.write_module_zip(
             session,
             current_user,
             module,
@@ -121,11 +117,6 @@ def download_module(slug: str):
             storage=storage(),
             data_dir=data_dir(),
             render=render_template,
-        )
-        out.seek(0)
-    except BaseException:
-        out.close()
-        raise
-    return send_file(
-        out, mimetype="application/zip", as_attachment=True, download_name=f"{module.slug}.zip"
+        ),
+        prefix="lms-module-",
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-
-from flask import current_app, render_template, send_file
+from flask import current_app, render_template
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
@@ -12,10 +10,9 @@ from lms import learner_files, offline, reflections, review
 from lms.db import now_utc
 from lms.people import throttle
 from lms.web.database import get_session, writing
-from lms.web.errors import too_many
+from lms.web.errors import over_limit
 from lms.web.learner.forms import DeleteFileForm
-from lms.web.learner.views import bp, data_dir
-from lms.web.request_limits import minutes, use_of
+from lms.web.learner.views import bp, data_dir, send_zip
 
 
 @bp.get("/my-work")
@@ -49,26 +46,22 @@ def my_work():
 @bp.get("/my-work/export")
 @login_required
 def export_work():
-    wait = use_of(throttle.export_key(current_user.id))
-    if wait:
-        return too_many(
-            wait,
-            ngettext(
-                "You have downloaded your work many times in the last hour. Please wait "
-                "%(num)d minute and try again.",
-                "You have downloaded your work many times in the last hour. Please wait "
-                "%(num)d minutes and try again.",
-                minutes(wait),
-            ),
-        )
-    out = tempfile.TemporaryFile(prefix="lms-work-")  # noqa: SIM115  (send_file closes it)
-    try:
-        offline.write_work_zip(
+    refused = over_limit(
+        throttle.export_key(current_user.id),
+        lambda minutes: ngettext(
+            "You have downloaded your work many times in the last hour. Please wait "
+            "%(num)d minute and try again.",
+            "You have downloaded your work many times in the last hour. Please wait "
+            "%(num)d minutes and try again.",
+            minutes,
+        ),
+    )
+    if refused:
+        return refused
+    return send_zip(
+        f"my-work-{now_utc():%Y-%m-%d}.zip",
+        lambda out: offline.write_work_zip(
             get_session(), current_user, out, data_dir=data_dir(), render=render_template
-        )
-        out.seek(0)
-    except BaseException:
-        out.close()
-        raise
-    name = f"my-work-{now_utc():%Y-%m-%d}.zip"
-    return send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
+        ),
+        prefix="lms-work-",
+    )

@@ -8,9 +8,12 @@ invitations.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -33,6 +36,18 @@ def storage() -> Storage:
 
 def data_dir() -> str:
     return current_app.config["LMS_DATA_DIR"]
+
+
+def send_zip(name: str, write: Callable[[BinaryIO], None], prefix: str):
+    """A zip written by ``write`` to a temporary file (gone once sent), never built in memory."""
+    out = tempfile.TemporaryFile(prefix=prefix)  # noqa: SIM115  (send_file closes it)
+    try:
+        write(out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 def saved_message(reflection) -> str:
