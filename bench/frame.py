@@ -22,7 +22,7 @@ from flask_login import login_required
 
 from bench.baseline import touch_progress
 from lms import create_app as create_product_app
-from lms.web.database import begin_write, get_session, reads_first
+from lms.web.database import get_session, reads_first, writing
 
 WRITE_PATH = "/frame/write/"
 
@@ -37,10 +37,9 @@ def create_app(
     @login_required
     def write(progress_id: int):
         session = get_session()
-        begin_write(session)
-        if session.connection().execute(touch_progress(progress_id)).rowcount != 1:
-            abort(404)
-        session.commit()
+        with writing(session):
+            if session.connection().execute(touch_progress(progress_id)).rowcount != 1:
+                abort(404)
         return "ok"
 
     app.add_url_rule(f"{WRITE_PATH}<int:progress_id>", "bench_frame_write", write, methods=["POST"])

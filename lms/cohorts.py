@@ -5,17 +5,15 @@ Functions take the session and the acting user, flush, and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from markupsafe import Markup
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from lms import audit
 from lms.db import now_utc
-from lms.html import render_markdown
 from lms.models import (
     Cohort,
     Invitation,
@@ -28,6 +26,7 @@ from lms.models import (
     new_token,
 )
 from lms.people.credentials import normalise_email
+from lms.visibility import member_cohort_ids
 
 
 @dataclass
@@ -104,6 +103,63 @@ def update_cohort(session: Session, actor: User, cohort: Cohort, details: Cohort
     _set_facilitators(session, cohort, details.facilitator_ids)
     audit.record(session, actor, "cohort.updated", cohort, name=cohort.name, closed=details.closed)
     session.flush()
+
+
+def create_own_cohort(session: Session, facilitator: User, details: CohortDetails) -> Cohort:
+    """A facilitator starts a cohort of their own: they facilitate it, whoever else does."""
+    if facilitator.id not in details.facilitator_ids:
+        details = replace(details, facilitator_ids=[*details.facilitator_ids, facilitator.id])
+    return create_cohort(session, facilitator, details)
+
+
+def teachable_modules(session: Session) -> list[Module]:
+    """Every module a cohort may take, by title."""
+    return list(session.scalars(select(Module).order_by(Module.title, Module.id)))
+
+
+def possible_facilitators(session: Session) -> list[User]:
+    """Everyone who may facilitate a cohort: facilitators and admins not disabled, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def every_cohort() -> Select:
+    """Every cohort of the site, by name (the admin's list)."""
+    return select(Cohort).order_by(Cohort.name, Cohort.id)
+
+
+def member_cohorts(user: User) -> Select:
+    """The cohorts the user belongs to in any role, by name."""
+    return (
+        select(Cohort)
+        .where(Cohort.id.in_(member_cohort_ids(user)))
+        .order_by(Cohort.name, Cohort.id)
+    )
+
+
+def members(cohort: Cohort) -> Select:
+    """The cohort's memberships with their people, facilitators first, then by name."""
+    return (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.cohort_id == cohort.id)
+        .order_by(Membership.role.desc(), User.display_name, User.id)
+    )
+
+
+def calendar_token(session: Session, user: User, cohort: Cohort) -> str | None:
+    """The secret of the user's calendar feed of the cohort; None unless a member."""
+    return session.scalar(
+        select(Membership.calendar_token).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == user.id
+        )
+    )
 
 
 def facilitator_ids(session: Session, cohort: Cohort) -> list[int]:
@@ -192,15 +248,6 @@ class LiveSessionDetails:
     duration_minutes: int
     join_url: str = ""
     notes: str = ""
-
-
-def notes_html(sessions: Iterable[LiveSession]) -> dict[int, Markup]:
-    """Each live session's notes as sanitised HTML, by session id."""
-    return {
-        live.id: Markup(render_markdown(live.notes))  # noqa: S704  (sanitised by lms.html)
-        for live in sessions
-        if live.notes
-    }
 
 
 def _apply(live: LiveSession, details: LiveSessionDetails) -> None:

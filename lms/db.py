@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -148,3 +152,26 @@ class Database:
     def new_session(self, *, write: bool) -> Session:
         """A session whose transactions begin IMMEDIATE on SQLite when it will write."""
         return (self.write_sessions if write else self.read_sessions)()
+
+
+# Each database's INSERT, which knows its ON CONFLICT clause.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def upsert(
+    session: Session,
+    table: Table | type[Base],
+    values: Mapping[str, Any],
+    *,
+    key: Sequence[Any],
+    update: Mapping[str, Any] | None = None,
+) -> Insert:
+    """INSERT … ON CONFLICT in the SQL of the session's database: one statement on either.
+
+    A row whose ``key`` columns clash with one already there updates that row's
+    ``update`` columns instead, or leaves it as it is when there is no ``update``.
+    """
+    statement = _INSERTS[session.get_bind().dialect.name](table).values(values)
+    if update is None:
+        return statement.on_conflict_do_nothing(index_elements=key)
+    return statement.on_conflict_do_update(index_elements=key, set_=update)

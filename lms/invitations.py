@@ -87,6 +87,16 @@ def parse_email_csv(data: bytes) -> EmailList:
     return _check(row[column] if column < len(row) else "" for row in rows)
 
 
+def parse_emails(text: str, csv_data: bytes | None = None) -> EmailList:
+    """The addresses typed and those of a CSV file, each once, and what is not an address."""
+    parsed = parse_email_text(text)
+    if csv_data is not None:
+        from_file = parse_email_csv(csv_data)
+        parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
+        parsed.invalid.extend(from_file.invalid)
+    return parsed
+
+
 @dataclass
 class Sent:
     """What inviting a list of addresses did: invitations to mail, and addresses left alone."""

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
-from lms.db import now_utc
+from lms.db import now_utc, upsert
 from lms.models import (
     Attachment,
     AttachmentDownload,
@@ -269,14 +269,6 @@ def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bo
     return enrollment, True
 
 
-# Each database's INSERT, which knows its ON CONFLICT clause.
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
-def _upsert(session: Session):
-    return _INSERTS[session.get_bind().dialect.name]
-
-
 # A visit is recorded to the minute: opening the lesson one is on again within it (a
 # reload, a return from a download) has nothing new to record, and writes nothing.
 VISIT_RESOLUTION = timedelta(minutes=1)
@@ -299,43 +291,45 @@ def open_lesson(
     """Record that the learner opened the lesson: in progress (if new), visited now.
 
     Raises LessonLockedError for a locked lesson. Costs one statement, two when the
-    learner comes from another lesson; reads nothing, so a GET view may call it right
-    after ``lms.web.database.begin_write``.
+    learner comes from another lesson; reads nothing, so a GET view may call it alone
+    in its short write transaction (``lms.web.database.writing``).
     """
     ensure_unlocked(outline_, lesson)
     connection = session.connection()
     connection.execute(
-        _VISIT[connection.dialect.name],
-        {"user_id": user.id, "lesson_id": lesson.id, "now": now_utc()},
+        _visit(session), {"user_id": user.id, "lesson_id": lesson.id, "now": now_utc()}
     )
     if enrollment.last_lesson_id != lesson.id:
         connection.execute(_RESUME_AT, {"enrollment_id": enrollment.id, "lesson_id": lesson.id})
         set_committed_value(enrollment, "last_lesson_id", lesson.id)
 
 
-def _visit(insert):
-    """The visit's upsert in a dialect's INSERT: a lesson opened again keeps its status and
-    first opening, and two tabs cannot collide."""
-    table = LessonProgress.__table__
-    return (
-        insert(table)
-        .values(
-            user_id=bindparam("user_id"),
-            lesson_id=bindparam("lesson_id"),
-            status=ProgressStatus.IN_PROGRESS,
-            first_opened_at=bindparam("now"),
-            last_visited_at=bindparam("now"),
+def _visit(session: Session) -> Insert:
+    """The visit's upsert: a lesson opened again keeps its status and first opening, and
+    two tabs cannot collide. Built once for each database."""
+    dialect = session.get_bind().dialect.name
+    statement = _VISITS.get(dialect)
+    if statement is None:
+        table = LessonProgress.__table__
+        statement = _VISITS[dialect] = upsert(
+            session,
+            table,
+            {
+                "user_id": bindparam("user_id"),
+                "lesson_id": bindparam("lesson_id"),
+                "status": ProgressStatus.IN_PROGRESS,
+                "first_opened_at": bindparam("now"),
+                "last_visited_at": bindparam("now"),
+            },
+            key=[table.c.user_id, table.c.lesson_id],
+            update={"last_visited_at": bindparam("now")},
         )
-        .on_conflict_do_update(
-            index_elements=[table.c.user_id, table.c.lesson_id],
-            set_={"last_visited_at": bindparam("now")},
-        )
-    )
+    return statement
 
 
 # A visit's writes, built once and run on the session's connection (past the ORM, which
 # has nothing to track in them): every move to another lesson runs them.
-_VISIT = {dialect: _visit(insert) for dialect, insert in _INSERTS.items()}
+_VISITS: dict[str, Insert] = {}
 _RESUME_AT = (
     update(Enrollment.__table__)
     .where(Enrollment.__table__.c.id == bindparam("enrollment_id"))
@@ -433,6 +427,25 @@ class EnrolledModule:
         return percent(min(self.complete, self.total), self.total)
 
 
+def catalog() -> Select:
+    """The published modules, by title."""
+    return select(Module).where(Module.published.is_(True)).order_by(Module.title, Module.id)
+
+
+def enrolled_among(session: Session, user: User, modules: Iterable[Module]) -> set[int]:
+    """The ids of those modules the learner is enrolled in (one query, none for no module)."""
+    ids = [m.id for m in modules]
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Enrollment.module_id).where(
+                Enrollment.user_id == user.id, Enrollment.module_id.in_(ids)
+            )
+        )
+    )
+
+
 def my_learning(session: Session, user: User) -> list[EnrolledModule]:
     """Every module the learner is enrolled in with their progress, in one query."""
     complete = (
@@ -460,16 +473,18 @@ def my_learning(session: Session, user: User) -> list[EnrolledModule]:
 def record_download(session: Session, user: User, attachment: Attachment) -> None:
     """Count a download of the attachment in the learner's progress (one statement)."""
     now = now_utc()
-    insert = _upsert(session)(AttachmentDownload).values(
-        user_id=user.id,
-        attachment_id=attachment.id,
-        first_downloaded_at=now,
-        last_downloaded_at=now,
-        count=1,
-    )
     session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[AttachmentDownload.user_id, AttachmentDownload.attachment_id],
-            set_={"last_downloaded_at": now, "count": AttachmentDownload.count + 1},
+        upsert(
+            session,
+            AttachmentDownload,
+            {
+                "user_id": user.id,
+                "attachment_id": attachment.id,
+                "first_downloaded_at": now,
+                "last_downloaded_at": now,
+                "count": 1,
+            },
+            key=[AttachmentDownload.user_id, AttachmentDownload.attachment_id],
+            update={"last_downloaded_at": now, "count": AttachmentDownload.count + 1},
         )
     )

@@ -15,6 +15,7 @@ The functions take the session and the user, flush, and never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import EllipsisType
 
 from sqlalchemy import and_, bindparam, insert, select, update
@@ -187,39 +188,76 @@ def _save(
     *,
     submitted: bool,
 ) -> Reflection:
+    """The save of either verb: its reflection found or created, its base checked, then
+    one conditional UPDATE and the new revision."""
     if len(body) > MAX_ANSWER_CHARS:
         raise ValueError(f"an answer has at most {MAX_ANSWER_CHARS} characters")
+    reflection = _learners_reflection(session, user, prompt, reflection)
+    now = now_utc()
+    if reflection is None:
+        created = _create(session, user, prompt, body, based_on, submitted, now)
+        if created is not None:
+            return created
+        reflection = _created_meanwhile(session, user, prompt)
+    based_on = _revision_replaced(reflection, body, based_on, submitted)
+    if based_on is None:
+        return reflection
+    number = reflection.revision_count + 1
+    values = _new_values(number, body, submitted, now)
+    _update_unless_saved_meanwhile(session, reflection, prompt, body, based_on, values, submitted)
+    _add_revision(session, reflection, number, body, submitted, prompt, now)
+    return reflection
+
+
+def _learners_reflection(
+    session: Session, user: User, prompt: Prompt, reflection: Reflection | None | EllipsisType
+) -> Reflection | None:
+    """The learner's reflection on the prompt: the one given, or looked up if left out."""
     if reflection is ...:
         reflection = find_reflection(session, user, prompt)
     if reflection is not None and (
         reflection.user_id != user.id or reflection.prompt_id != prompt.id
     ):
         raise ValueError("the reflection is not this learner's answer to this prompt")
-    now = now_utc()
-    state = ReflectionState.SUBMITTED if submitted else ReflectionState.DRAFT
+    return reflection
+
+
+def _created_meanwhile(session: Session, user: User, prompt: Prompt) -> Reflection:
+    """The reflection another request created first; GoneError when none did."""
+    reflection = find_reflection(session, user, prompt)
     if reflection is None:
-        created = _create(session, user, prompt, body, based_on, submitted, now)
-        if created is not None:
-            return created
-        reflection = find_reflection(session, user, prompt)
-        if reflection is None:
-            # Not created by another request either: the account was deleted meanwhile.
-            raise GoneError(prompt.key)
+        # Not created by another request either: the account was deleted meanwhile.
+        raise GoneError(prompt.key)
+    return reflection
+
+
+def _revision_replaced(
+    reflection: Reflection, body: str, based_on: int, submitted: bool
+) -> int | None:
+    """The revision the save replaces; None when it has nothing new to record.
+
+    Raises UnknownRevisionError for a revision the reflection never had, ConflictError
+    when the text is based on an older one than the newest.
+    """
     if based_on > reflection.revision_count:
         raise UnknownRevisionError(f"revision {based_on} of {reflection.revision_count}")
     if body == reflection.current_body:
         # The same text cannot lose anything, whatever it was based on; and there is
         # nothing new to record unless it is a draft being submitted.
         if not submitted or reflection.state == ReflectionState.SUBMITTED:
-            return reflection
+            return None
         based_on = reflection.revision_count
     if based_on != reflection.revision_count:
         raise ConflictError(reflection, body, based_on)
-    number = reflection.revision_count + 1
-    values = {
+    return based_on
+
+
+def _new_values(number: int, body: str, submitted: bool, now: datetime) -> dict[str, object]:
+    """The reflection's columns once revision ``number`` is saved (and submitted)."""
+    values: dict[str, object] = {
         "revision_count": number,
         "current_body": body,
-        "state": state,
+        "state": ReflectionState.SUBMITTED if submitted else ReflectionState.DRAFT,
         "updated_at": now,
     }
     if submitted:
@@ -229,6 +267,22 @@ def _save(
             "submitted_body": body,
             "review_state": ReviewState.NEW,
         }
+    return values
+
+
+def _update_unless_saved_meanwhile(
+    session: Session,
+    reflection: Reflection,
+    prompt: Prompt,
+    body: str,
+    based_on: int,
+    values: dict[str, object],
+    submitted: bool,
+) -> None:
+    """The conditional UPDATE: ConflictError when another save came in since the read.
+
+    Raises GoneError when the reflection went with its account meanwhile.
+    """
     result = session.connection().execute(
         _SUBMIT if submitted else _SAVE_DRAFT,
         {f"new_{name}": value for name, value in values.items()}
@@ -242,8 +296,6 @@ def _save(
         raise ConflictError(reflection, body, based_on)
     for name, value in values.items():
         set_committed_value(reflection, name, value)
-    _add_revision(session, reflection, number, body, submitted, prompt, now)
-    return reflection
 
 
 def _create(

@@ -16,10 +16,12 @@ from lms import audit
 from lms.db import now_utc
 from lms.html import render_markdown
 from lms.models import (
+    CohortModule,
     Feedback,
     LearnerFile,
     Lesson,
     LessonProgress,
+    Module,
     ProgressStatus,
     Prompt,
     Reflection,
@@ -27,7 +29,7 @@ from lms.models import (
     ReviewState,
     User,
 )
-from lms.visibility import reflections_with_context, visible_reflection
+from lms.visibility import reflections_with_context, staff_cohort_ids, visible_reflection
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,38 @@ def inbox(user: User, filters: InboxFilter) -> Select:
             or_(func.lower(User.display_name).like(like), User.email.like(like))
         )
     return statement.order_by(Reflection.submitted_at.desc(), Reflection.id.desc())
+
+
+def taught_modules(session: Session, user: User) -> list[Module]:
+    """The modules of the cohorts the user may review (every cohort's, for an admin)."""
+    taught = select(CohortModule.module_id)
+    cohort_ids = staff_cohort_ids(user)
+    if cohort_ids is not None:
+        taught = taught.where(CohortModule.cohort_id.in_(cohort_ids))
+    # IN, not DISTINCT: PostgreSQL cannot compare the JSON columns of a module row.
+    modules = select(Module).where(Module.id.in_(taught)).order_by(Module.title, Module.id)
+    return list(session.scalars(modules))
+
+
+def lessons_of(session: Session, module_id: int) -> list[Lesson]:
+    """The module's lessons in order (archived ones too: their answers stay in the inbox)."""
+    return list(
+        session.scalars(
+            select(Lesson).where(Lesson.module_id == module_id).order_by(Lesson.position)
+        )
+    )
+
+
+def prompts_of(session: Session, module_id: int, lesson_id: int) -> list[Prompt]:
+    """The lesson's prompts in order, if the lesson is the module's."""
+    return list(
+        session.scalars(
+            select(Prompt)
+            .join(Prompt.lesson)
+            .where(Prompt.lesson_id == lesson_id, Lesson.module_id == module_id)
+            .order_by(Prompt.position)
+        )
+    )
 
 
 def revisions(reflection: Reflection) -> Select:

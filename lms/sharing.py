@@ -21,18 +21,35 @@ from lms.models import (
     Cohort,
     CohortModule,
     Lesson,
+    Membership,
+    MembershipRole,
     PeerReply,
     Prompt,
     Reflection,
+    Role,
     User,
 )
-from lms.visibility import hidden_from_gallery, in_gallery, reflections_with_context
+from lms.visibility import hidden_from_gallery, in_gallery, is_admin, reflections_with_context
 
 REPLY_MAX_LENGTH = 1000
 
 
 class NotShareableError(ValueError):
     """Only one's own submitted answers can be shared."""
+
+
+def may_moderate(session: Session, user: User, cohort: Cohort) -> bool:
+    """Admins, and facilitators of this cohort who still hold the facilitator role."""
+    if is_admin(user):
+        return True
+    if user.role != Role.FACILITATOR:
+        return False  # demoted: the cohort still lists them, the moderation routes do not
+    role = session.scalar(
+        select(Membership.role).where(
+            Membership.cohort_id == cohort.id, Membership.user_id == user.id
+        )
+    )
+    return role == MembershipRole.FACILITATOR
 
 
 def gallery(cohort: Cohort, prompt_id: int | None = None) -> Select:

@@ -277,7 +277,7 @@ FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
     "learner.upload_files": _upload,
     "learner.join_cohort": lambda w: {"code": w.ids["join_code"]},
     "learner.reply": lambda w: {"body": "Thank you for sharing"},
-    "learner.delete_account": lambda w: {"password": PASSWORD, "understood": "y"},
+    "accounts.delete_account": lambda w: {"password": PASSWORD, "understood": "y"},
     "facilitator.add_members": lambda w: {"emails": "friend@example.org"},
     "facilitator.new_live_session": lambda w: _LIVE_SESSION,
     "facilitator.edit_live_session": lambda w: _LIVE_SESSION,

@@ -41,6 +41,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("accounts.register", "POST"):                 (302,   302,   302,   302,   302,   302),
     ("accounts.change_password", "GET"):           (LOGIN, 200,   200,   200,   200,   200),
     ("accounts.change_password", "POST"):          (LOGIN, 302,   302,   302,   302,   302),
+    ("accounts.delete_account", "GET"):            (LOGIN, 200,   200,   200,   200,   200),
+    ("accounts.delete_account", "POST"):           (LOGIN, 302,   302,   302,   302,   200),
     ("accounts.reset_request", "GET"):             (200,   200,   200,   200,   200,   200),
     ("accounts.reset_request", "POST"):            (302,   302,   302,   302,   302,   302),
     ("accounts.reset_password", "GET"):            (200,   200,   200,   200,   200,   200),
@@ -70,8 +72,6 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.delete_file", "POST"):               (LOGIN, 302,   404,   404,   404,   404),
     ("learner.my_work", "GET"):                    (LOGIN, 200,   200,   200,   200,   200),
     ("learner.export_work", "GET"):                (LOGIN, 200,   200,   200,   200,   200),
-    ("learner.delete_account", "GET"):             (LOGIN, 200,   200,   200,   200,   200),
-    ("learner.delete_account", "POST"):            (LOGIN, 302,   302,   302,   302,   200),
 
     # Cohort A as its members see it; cohort C's join code is anyone's, learner A's
     # invitations (to cohorts B and C) are hers alone.
@@ -162,7 +162,7 @@ RUN_LAST = [
     ("admin.enable_person", "POST"),
     ("admin.cancel_import", "POST"),
     ("admin.confirm_import", "POST"),
-    ("learner.delete_account", "POST"),  # the actor's own account goes
+    ("accounts.delete_account", "POST"),  # the actor's own account goes
 ]
 
 

@@ -6,6 +6,8 @@ while the save was on its way must never become a blank revision or a 500.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import select
 
@@ -126,16 +128,18 @@ def test_an_account_deleted_while_its_save_is_on_its_way_stores_nothing(
     if saved_first:
         assert _save(client, prompt, "First", 0).status_code == 200
         revision = 1
-    real_begin_write = answers.begin_write
+    real_writing = answers.writing
 
+    @contextmanager
     def the_account_is_deleted_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
             erasure.erase_account(other, other.get(User, user.id), storage(app))
         other.close()
-        real_begin_write(session)
+        with real_writing(session):
+            yield session
 
-    monkeypatch.setattr(answers, "begin_write", the_account_is_deleted_first)
+    monkeypatch.setattr(answers, "writing", the_account_is_deleted_first)
 
     response = _save(client, prompt, "Typed as the account went", revision)
 

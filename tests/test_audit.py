@@ -87,8 +87,17 @@ def test_an_unparseable_date_matches_everything(client, history):
 
 def test_each_row_says_who_what_and_when(client, history):
     page = client.get("/admin/audit?action=cohort.created").get_data(as_text=True)
-    assert '<time datetime="2026-03-02T12:00:00+00:00">2026-03-02 12:00</time>' in page
+    # Shown as every page shows a time: local_time, in the viewer's zone (UTC here).
+    assert '<time datetime="2026-03-02T12:00:00+00:00">Mar 2, 2026, 12:00:00\u202fPM</time>' in page
     assert "Farah &lt;farah@example.org&gt;" in page
+
+
+def test_times_are_in_utc_as_the_column_and_the_filters_say(client, db, admin, history):
+    admin.time_zone = "Africa/Nairobi"
+    db.commit()
+    page = client.get("/admin/audit?action=cohort.created").get_data(as_text=True)
+    assert "When (UTC)" in page
+    assert ">Mar 2, 2026, 12:00:00\u202fPM</time>" in page
 
 
 def test_filters_are_kept_across_pages(client, db, admin):

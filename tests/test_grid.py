@@ -79,6 +79,7 @@ def test_grid_shows_cells_percent_and_last_activity(world, auth):
     ana = page[page.index('<th scope="row">Ana') : page.index("</tr>", page.index('"row">Ana'))]
     assert "25%" in ana
     assert "2026-03-06" in ana
+    assert ">March 6, 2026</time>" in ana
     assert (ana.count("✓"), ana.count("◐"), ana.count("·")) == (1, 1, 2)
 
 

@@ -14,11 +14,13 @@ from tests.factories import make_enrollment, make_module
 # The view modules of the learner's journey; their routes with a URL parameter are below.
 JOURNEY_MODULES = {
     "lms.web.learner.views",
+    "lms.web.learner.modules",
+    "lms.web.learner.lessons",
     "lms.web.learner.answers",
-    "lms.web.learner.downloads",
+    "lms.web.learner.attachments",
     "lms.web.learner.files",
     "lms.web.learner.lesson_form",
-    "lms.web.learner.work",
+    "lms.web.learner.my_work",
 }
 COVERED = {
     "learner.module",

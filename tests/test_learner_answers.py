@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import event, select
 
@@ -245,8 +247,9 @@ def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
     user, _module, prompt, _url = setup
     token = csrf_token(client)
     assert autosave(client, prompt, "From this phone", 0, token).status_code == 200
-    real_begin_write = answers.begin_write
+    real_writing = answers.writing
 
+    @contextmanager
     def another_device_saves_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
@@ -258,9 +261,10 @@ def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
                 based_on=1,
             )
         other.close()
-        real_begin_write(session)
+        with real_writing(session):
+            yield session
 
-    monkeypatch.setattr(answers, "begin_write", another_device_saves_first)
+    monkeypatch.setattr(answers, "writing", another_device_saves_first)
 
     response = autosave(client, prompt, "From this phone, more", 1, token)
 

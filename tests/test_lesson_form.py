@@ -7,6 +7,7 @@ would, with some boxes typed in and one button pressed.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -201,16 +202,18 @@ def test_an_account_deleted_while_the_page_is_sent_shows_its_text_and_stores_not
 ):
     user, _url, first, second, form = lesson
     page = form()
-    real_begin_write = lesson_form.begin_write
+    real_writing = lesson_form.writing
 
+    @contextmanager
     def the_account_is_deleted_first(session):
         other = database(app).new_session(write=True)
         with other.begin():
             erasure.erase_account(other, other.get(User, user.id), storage(app))
         other.close()
-        real_begin_write(session)
+        with real_writing(session):
+            yield session
 
-    monkeypatch.setattr(lesson_form, "begin_write", the_account_is_deleted_first)
+    monkeypatch.setattr(lesson_form, "writing", the_account_is_deleted_first)
 
     response = page.send(client, f"p{first.id}-save", _typed(first, second))
 

@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lms.db import now_utc
+from lms.db import now_utc, upsert
 from lms.models import Throttle
 
 
@@ -66,11 +65,10 @@ def _limits(config: Mapping[str, Any], key: str) -> tuple[int, timedelta]:
 
 def _locked_row(session: Session, key: str, now: datetime) -> Throttle:
     """The key's row, created if missing and locked for this transaction."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
-        insert(Throttle)
-        .values(key=key, attempts=0, window_started_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
+        upsert(
+            session, Throttle, {"key": key, "attempts": 0, "window_started_at": now}, key=["key"]
+        )
     )
     # populate_existing: a copy read earlier in this session (by retry_after) may be
     # stale by now; counting on from it would lose another worker's failures.

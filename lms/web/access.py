@@ -242,6 +242,14 @@ def load_media(session: Session, user: User, module_slug: str, path: str) -> Med
     return _or_404(session.scalars(statement).first())
 
 
+# --- Accounts, for the admin's pages ---------------------------------------------
+
+
+def load_user(session: Session, user_id: int) -> User:
+    """Anyone's account, for the admin's pages (the admin blueprint is guarded), else 404."""
+    return _or_404(session.get(User, user_id))
+
+
 # --- Cohorts and what is in them --------------------------------------------------
 
 

@@ -2,12 +2,15 @@
 
 A safe request (GET, HEAD, OPTIONS) gets a read session; any other a write session,
 whose transactions begin IMMEDIATE on SQLite (lms/db.py says why), unless its view is
-marked ``reads_first``.
+marked ``reads_first``. A request that reads, then writes (a view marked
+``reads_first``, a GET that records something) writes in a ``with writing(session):``
+block: one short write transaction, committed as the block ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -47,7 +50,7 @@ def get_session() -> Session:
 
 
 def reads_first(view: F) -> F:
-    """Mark a state-changing view that reads, then calls ``begin_write`` before it writes.
+    """Mark a state-changing view that reads, then writes in a ``writing`` block.
 
     Its request's session starts as a read one, so the signed-in user, the objects and
     the form are loaded without SQLite's one write lock, which is then held only for the
@@ -63,19 +66,24 @@ def _reads_first() -> bool:
     return getattr(view, "reads_first", False)
 
 
-def begin_write(session: Session) -> None:
-    """End this read transaction; the next begins IMMEDIATE (for views that read first).
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """Write in one short transaction after reading: committed at the end of the block.
 
-    On PostgreSQL, which locks rows rather than the database, the transaction goes on:
-    ending it would only cost a round trip (the writes check what was read either way).
+    On SQLite the read transaction ends and the block's begins IMMEDIATE, so that it
+    holds the one write lock only while it writes; after the commit the session reads
+    on as it did before (a streamed download, the page rendered next, hold no lock).
+    PostgreSQL locks rows rather than the database: there the transaction goes on into
+    the block, as ending it would only cost a round trip (the writes check what was
+    read either way). An exception leaves the block uncommitted, its objects as they
+    were for the view's answer; the request's end (or its error handler) rolls back.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    session.commit()
-    session.bind = database().write_sessions.kw["bind"]
-
-
-def end_write(session: Session) -> None:
-    """Commit; later reads (a streamed download, say) hold no write lock while they run."""
-    session.commit()
-    session.bind = database().read_sessions.kw["bind"]
+    before = session.bind
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        session.bind = database().write_sessions.kw["bind"]
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.bind = before

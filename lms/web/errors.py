@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lms.storage import StorageFullError
-from lms.web.request_limits import UnreadableBodyError, UnstorableTextError
+from lms.web.request_limits import UnreadableBodyError, UnstorableTextError, minutes, use_of
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,17 @@ def too_many(wait_seconds: int, message: str):
     return body, status, {"Retry-After": str(wait_seconds)}
 
 
+def over_limit(key: str, message: Callable[[int], str]):
+    """Count one use of an expensive action: None within its limit, else its 429.
+
+    ``message`` says, for a wait in whole minutes, why and how long to wait.
+    """
+    wait = use_of(key)
+    if not wait:
+        return None
+    return too_many(wait, message(minutes(wait)))
+
+
 def _answer(status: int, title: str, message: str):
     """The failure in plain words: JSON for the page's scripts, a page for people."""
     if wants_json():
@@ -95,96 +107,115 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+def _http_message(code: int) -> str | None:
+    """Plain words for the HTTP errors people meet; None for the others."""
+    messages = {
+        400: gettext("The request could not be understood. Please go back and try again."),
+        403: gettext("You do not have access to this page."),
+        404: gettext("We could not find that page."),
+        405: gettext("That action is not possible here."),
+        413: gettext("That is larger than this site accepts."),
+        429: gettext("Too many attempts. Please wait a little and try again."),
+    }
+    return messages.get(code)
+
+
+def http_error(error: HTTPException):
+    """An HTTP error (404, 405, 413…) in plain words, keeping its status and headers."""
+    _rollback()
+    if error.code is None or error.code < 400:
+        return error
+    message = _http_message(error.code) or error.description or ""
+    response = error.get_response()
+    if wants_json():
+        response.set_data(jsonify(error=message).get_data())
+        response.content_type = "application/json"
+        return response
+    body, status = _page(error.code, error.name, message)
+    response.set_data(body)
+    response.status_code = status
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def unstorable_text(_error: UnstorableTextError):
+    """Text with U+0000 or a lone surrogate, anywhere in the request."""
+    return unstorable_text_answer()
+
+
+def unreadable_body(_error: UnreadableBodyError):
+    """A JSON body that is not an object of plain values."""
+    _rollback()
+    return _answer(
+        400,
+        gettext("Bad Request"),
+        gettext("The request could not be understood. Please go back and try again."),
+    )
+
+
+def csrf_error(_error: CSRFError):
+    """A form whose CSRF token is missing or expired: nothing done, what was typed kept."""
+    _rollback()
+    return _answer(
+        400,
+        gettext("Your form expired"),
+        gettext(
+            "For your safety this form could not be sent. Go back, reload the page and "
+            "send it again: what you typed is still in the page you came from."
+        ),
+    )
+
+
+def database_unavailable(error: OperationalError):
+    """The database is busy or gone (503, to retry), or its disk is full (507)."""
+    _rollback()
+    if _is_disk_full(error):
+        return _no_room(error)
+    log.warning("database unavailable: %s", error.orig)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json():
+        message = gettext(
+            "Not saved yet: the site is busy for a moment. What you typed stays on this "
+            "device and is sent again in a few seconds."
+        )
+        return jsonify(error=message, retry_after=RETRY_AFTER_SECONDS), 503, retry
+    body, status = _page(
+        503,
+        gettext("Busy for a moment"),
+        gettext("The site is busy. Please try again in a few seconds."),
+    )
+    return body, status, retry
+
+
+def storage_full(error: StorageFullError):
+    """The data dir's disk is full: 507."""
+    _rollback()
+    return _no_room(error)
+
+
+def unexpected(error: Exception):
+    """Any other failure: logged, rolled back, 500 in plain words."""
+    _rollback()
+    log.exception("unhandled error")
+    if wants_json():
+        message = gettext(
+            "Not saved: something went wrong on our side. What you typed stays on this "
+            "device and is sent again shortly."
+        )
+        return jsonify(error=message), 500
+    return _page(
+        500,
+        gettext("Something went wrong"),
+        gettext("Something went wrong on our side. Nothing was saved. Please try again."),
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn failures into friendly pages."""
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        _rollback()
-        if error.code is None or error.code < 400:
-            return error
-        messages = {
-            400: gettext("The request could not be understood. Please go back and try again."),
-            403: gettext("You do not have access to this page."),
-            404: gettext("We could not find that page."),
-            405: gettext("That action is not possible here."),
-            413: gettext("That is larger than this site accepts."),
-            429: gettext("Too many attempts. Please wait a little and try again."),
-        }
-        message = messages.get(error.code, error.description or "")
-        response = error.get_response()
-        if wants_json():
-            response.set_data(jsonify(error=message).get_data())
-            response.content_type = "application/json"
-            return response
-        body, status = _page(error.code, error.name, message)
-        response.set_data(body)
-        response.status_code = status
-        response.content_type = "text/html; charset=utf-8"
-        return response
-
-    @app.errorhandler(UnstorableTextError)
-    def unstorable_text(error: UnstorableTextError):
-        return unstorable_text_answer()
-
-    @app.errorhandler(UnreadableBodyError)
-    def unreadable_body(error: UnreadableBodyError):
-        _rollback()
-        return _answer(
-            400,
-            gettext("Bad Request"),
-            gettext("The request could not be understood. Please go back and try again."),
-        )
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        _rollback()
-        return _answer(
-            400,
-            gettext("Your form expired"),
-            gettext(
-                "For your safety this form could not be sent. Go back, reload the page and "
-                "send it again: what you typed is still in the page you came from."
-            ),
-        )
-
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
-        _rollback()
-        if _is_disk_full(error):
-            return _no_room(error)
-        log.warning("database unavailable: %s", error.orig)
-        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if wants_json():
-            message = gettext(
-                "Not saved yet: the site is busy for a moment. What you typed stays on this "
-                "device and is sent again in a few seconds."
-            )
-            return jsonify(error=message, retry_after=RETRY_AFTER_SECONDS), 503, retry
-        body, status = _page(
-            503,
-            gettext("Busy for a moment"),
-            gettext("The site is busy. Please try again in a few seconds."),
-        )
-        return body, status, retry
-
-    @app.errorhandler(StorageFullError)
-    def storage_full(error: StorageFullError):
-        _rollback()
-        return _no_room(error)
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception):
-        _rollback()
-        log.exception("unhandled error")
-        if wants_json():
-            message = gettext(
-                "Not saved: something went wrong on our side. What you typed stays on this "
-                "device and is sent again shortly."
-            )
-            return jsonify(error=message), 500
-        return _page(
-            500,
-            gettext("Something went wrong"),
-            gettext("Something went wrong on our side. Nothing was saved. Please try again."),
-        )
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(UnstorableTextError, unstorable_text)
+    app.register_error_handler(UnreadableBodyError, unreadable_body)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(StorageFullError, storage_full)
+    app.register_error_handler(Exception, unexpected)

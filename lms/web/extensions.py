@@ -1,4 +1,7 @@
-"""Flask extensions: sign-in (Flask-Login), CSRF (Flask-WTF) and translations (Flask-Babel)."""
+"""Flask extensions: sign-in (Flask-Login), CSRF (Flask-WTF) and translations (Flask-Babel).
+
+The templates' translation functions and filters are installed with them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import bindparam, select
 
 from lms.models import User
-from lms.web import template_gettext
+from lms.web import template_filters, template_gettext
 from lms.web.database import SAFE_METHODS, get_session
 from lms.web.errors import wants_json
 from lms.web.security import page_of_this_form
@@ -71,4 +74,5 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     template_gettext.init_app(app)
+    template_filters.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale

@@ -1,4 +1,4 @@
-"""The base form and the fields that several forms share."""
+"""The base form, the fields that several forms share, and the forms of several areas."""
 
 from __future__ import annotations
 
@@ -8,9 +8,24 @@ from babel import support
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from sqlalchemy.orm import Session
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from lms import cohorts
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -86,3 +101,61 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as check boxes: easier than a list box on a phone."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ButtonForm(BaseForm):
+    """A button that changes something (remove, hide, share…): only its CSRF token matters."""
+
+    submit = SubmitField()
+
+
+class CohortForm(BaseForm):
+    """A cohort as admins, and facilitators where the site allows it, start and edit it."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[strip]
+    )
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
+    facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
+    # No description: the shared field macro shows none for check boxes.
+    closed = BooleanField(_l("Closed: the join code and invitations stop working (members stay)"))
+    submit = SubmitField(_l("Save cohort"))
+
+    @classmethod
+    def with_choices(cls, session: Session, **kwargs) -> CohortForm:
+        """The form with today's modules and staff as its choices."""
+        form = cls(**kwargs)
+        form.modules.choices = [
+            SelectChoice(m.id, m.title) for m in cohorts.teachable_modules(session)
+        ]
+        form.facilitators.choices = [
+            SelectChoice(u.id, f"{u.display_name} <{u.email}>")
+            for u in cohorts.possible_facilitators(session)
+        ]
+        return form
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The cohort cannot end before it starts."))
+
+    def details(self) -> cohorts.CohortDetails:
+        """What the form says, for lms.cohorts."""
+        return cohorts.CohortDetails(
+            name=self.name.data,
+            description=self.description.data or "",
+            starts_on=self.starts_on.data,
+            ends_on=self.ends_on.data,
+            module_ids=self.modules.data or [],
+            facilitator_ids=self.facilitators.data or [],
+            closed=bool(self.closed.data),
+        )

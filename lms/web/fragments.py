@@ -9,10 +9,11 @@ templates wrap such parts in a call block::
       ...
     {% endcall %}
 
-The key must name everything the block shows; the language and the app's URL prefix
-are added to every key. Each app in each worker process keeps its own bounded cache:
-nothing is shared between processes, nothing needs invalidating (a new import changes
-``module.updated_at``), and a fresh process renders again.
+The key must name everything the block shows, or something that changes whenever it
+does (tests/test_fragment_keys.py reads every block and holds it to that); the language
+and the app's URL prefix are added to every key. Each app in each worker process keeps
+its own bounded cache: nothing is shared between processes, nothing needs invalidating
+(a new import changes ``module.updated_at``), and a fresh process renders again.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from lms.people import throttle
-from lms.web.database import begin_write, get_session
+from lms.web.database import get_session, writing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -116,12 +116,8 @@ def use_of(key: str) -> int:
     streamed to a slow phone) holds no write lock.
     """
     session = get_session()
-    bind = session.bind
-    begin_write(session)
-    wait = throttle.use(session, current_app.config, key)
-    session.commit()
-    session.bind = bind  # a read request reads on without the write lock
-    return wait
+    with writing(session):
+        return throttle.use(session, current_app.config, key)
 
 
 def minutes(seconds: int) -> int:

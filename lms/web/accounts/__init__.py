@@ -1,4 +1,4 @@
-"""Accounts: register, sign in and out, change and reset passwords."""
+"""Accounts: register, sign in and out, change and reset passwords, delete the account."""
 
 from lms.web.accounts.views import bp
 

@@ -55,3 +55,16 @@ class ResetRequestForm(BaseForm):
 class ResetPasswordForm(BaseForm):
     password, confirm = new_password_fields()
     submit = SubmitField(_l("Set new password"))
+
+
+class DeleteAccountForm(BaseForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        _l("I understand that my answers, files and progress are deleted for good."),
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Delete my account"))

@@ -1,4 +1,6 @@
-"""Views of the accounts area: each validates a form, calls the domain, commits once."""
+"""The accounts area: registering, signing in and out, resetting a password, and the
+/account/ pages (the password, deleting the account). Each view validates a form, calls
+the domain, commits once."""
 
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ from flask import (
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import mail
+from lms import learner_files, mail
 from lms.db import now_utc
-from lms.models import User
-from lms.people import credentials, throttle
+from lms.models import Role, User
+from lms.people import credentials, erasure, throttle
 from lms.web.accounts.forms import (
     ChangePasswordForm,
+    DeleteAccountForm,
     LoginForm,
     LogoutForm,
     RegisterForm,
@@ -33,6 +36,7 @@ from lms.web.database import get_session
 from lms.web.links import public_url
 from lms.web.request_limits import minutes, use_of
 from lms.web.security import FORGET_THIS_BROWSER, sign_in_target
+from lms.web.storage import storage
 
 bp = Blueprint("accounts", __name__)
 
@@ -144,32 +148,6 @@ def logout():
     return redirect(url_for("accounts.login")), FORGET_THIS_BROWSER
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-def change_password():
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        db = get_session()
-        user = current_user._get_current_object()
-        # Guessing the current password here counts like guessing it at sign-in.
-        attempt = credentials.sign_in(
-            db, current_app.config, user.email, form.current_password.data, request.remote_addr
-        )
-        if attempt.retry_after:
-            return _too_many_attempts(form, "accounts/change_password.html", attempt.retry_after)
-        if attempt.user is None:
-            db.commit()  # the failure is counted
-            form.current_password.errors.append(gettext("That is not your current password."))
-        else:
-            credentials.set_password(db, user, form.password.data)
-            # This device stays signed in, and stays remembered if it was.
-            start_session(user, remember=_has_remember_cookie())
-            db.commit()
-            flash(gettext("Your password is changed. Other devices are signed out."))
-            return redirect(_home())
-    return render_template("accounts/change_password.html", form=form, error=None)
-
-
 @bp.route("/reset", methods=["GET", "POST"])
 def reset_request():
     form = ResetRequestForm()
@@ -232,3 +210,53 @@ def reset_password(token: str):
         flash(gettext("Your new password is set and you are signed in."))
         return redirect(_home())
     return render_template("accounts/reset_password.html", form=form)
+
+
+# --- The account's own pages: /account/… ------------------------------------------
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = current_user._get_current_object()
+        # Guessing the current password here counts like guessing it at sign-in.
+        attempt = credentials.sign_in(
+            db, current_app.config, user.email, form.current_password.data, request.remote_addr
+        )
+        if attempt.retry_after:
+            return _too_many_attempts(form, "accounts/change_password.html", attempt.retry_after)
+        if attempt.user is None:
+            db.commit()  # the failure is counted
+            form.current_password.errors.append(gettext("That is not your current password."))
+        else:
+            credentials.set_password(db, user, form.password.data)
+            # This device stays signed in, and stays remembered if it was.
+            start_session(user, remember=_has_remember_cookie())
+            db.commit()
+            flash(gettext("Your password is changed. Other devices are signed out."))
+            return redirect(_home())
+    return render_template("accounts/change_password.html", form=form, error=None)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    is_admin = current_user.role == Role.ADMIN
+    if not is_admin and form.validate_on_submit():
+        if not credentials.check_password(current_user, form.password.data):
+            form.password.errors.append(gettext("That is not your password."))
+        else:
+            db = get_session()
+            user = current_user._get_current_object()
+            folder = erasure.erase_account(db, user, storage())
+            db.commit()
+            learner_files.remove_paths([folder])
+            logout_user()
+            session.clear()
+            flash(gettext("Your account and everything in it are deleted. Take care."))
+            return redirect(url_for("learner.home")), FORGET_THIS_BROWSER
+    return render_template("accounts/delete_account.html", form=form, is_admin=is_admin)

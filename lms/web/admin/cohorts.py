@@ -5,48 +5,47 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import cohorts
-from lms.models import Cohort
 from lms.pagination import page_number, paginate
 from lms.web.access import load_staff_cohort
 from lms.web.admin.views import bp
 from lms.web.database import get_session
-from lms.web.facilitator.forms import cohort_details, cohort_form
+from lms.web.forms import CohortForm
 
 
 @bp.get("/cohorts")
 def cohort_list():
-    statement = select(Cohort).order_by(Cohort.name, Cohort.id)
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    page = paginate(get_session(), cohorts.every_cohort(), page_number(request.args.get("page")))
     return render_template("admin/cohorts.html", page=page)
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
 def new_cohort():
-    form = cohort_form()
+    session = get_session()
+    form = CohortForm.with_choices(session)
     if form.validate_on_submit():
-        cohort = cohorts.create_cohort(get_session(), current_user, cohort_details(form))
-        get_session().commit()
+        cohort = cohorts.create_cohort(session, current_user, form.details())
+        session.commit()
         flash(gettext("The cohort %(name)s is ready.", name=cohort.name))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template("admin/cohort_form.html", form=form, cohort=None)
+    return render_template("cohort_form.html", form=form, cohort=None)
 
 
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 def edit_cohort(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    form = cohort_form(
+    form = CohortForm.with_choices(
+        session,
         obj=cohort,
         modules=[m.id for m in cohort.modules],
         facilitators=cohorts.facilitator_ids(session, cohort),
         closed=cohort.archived_at is not None,
     )
     if form.validate_on_submit():
-        cohorts.update_cohort(session, current_user, cohort, cohort_details(form))
+        cohorts.update_cohort(session, current_user, cohort, form.details())
         session.commit()
         flash(gettext("Saved."))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template("admin/cohort_form.html", form=form, cohort=cohort)
+    return render_template("cohort_form.html", form=form, cohort=cohort)

@@ -63,7 +63,3 @@ class PersonForm(BaseForm):
         _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
     )
     submit = SubmitField(_l("Save role"))
-
-
-class AccountStateForm(BaseForm):
-    submit = SubmitField()

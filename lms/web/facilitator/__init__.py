@@ -1,6 +1,14 @@
 """The facilitator's pages: cohorts, reflections inbox, feedback, progress grid."""
 
-from lms.web.facilitator import cohorts, grid, inbox, invitations  # noqa: F401  (they register pages)
+from lms.web.facilitator import (  # noqa: F401  (they register pages)
+    cohorts,
+    gallery,
+    invitations,
+    live_sessions,
+    members,
+    progress,
+    reflections,
+)
 from lms.web.facilitator.views import bp
 
 __all__ = ["bp"]

@@ -1,60 +1,31 @@
-"""Forms of the facilitator area (and the cohort form the admin area shares)."""
+"""Forms of the facilitator area (the cohort form, shared with admins, is in lms.web.forms)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
-from sqlalchemy import select
 from wtforms import (
-    BooleanField,
     DateField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
     URLField,
     ValidationError,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from lms import cohorts
+from lms import invitations
 from lms.calendar import zone_names
-from lms.models import Module, ReviewState, Role, User
-from lms.web.database import get_session
+from lms.models import ReviewState
 from lms.web.forms import BaseForm, strip
 from lms.web.ids import parse_id
-
-
-class CheckboxListField(SelectMultipleField):
-    """A multiple choice shown as check boxes: easier than a list box on a phone."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class CohortForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
-    description = TextAreaField(
-        _l("Description"), validators=[Optional(), Length(max=5000)], filters=[strip]
-    )
-    starts_on = DateField(_l("Starts on"), validators=[Optional()])
-    ends_on = DateField(_l("Ends on"), validators=[Optional()])
-    modules = CheckboxListField(_l("Modules"), coerce=int, validate_choice=True)
-    facilitators = CheckboxListField(_l("Facilitators"), coerce=int, validate_choice=True)
-    # No description: the shared field macro shows none for check boxes.
-    closed = BooleanField(_l("Closed: the join code and invitations stop working (members stay)"))
-    submit = SubmitField(_l("Save cohort"))
-
-    def validate_ends_on(self, field) -> None:
-        if field.data and self.starts_on.data and field.data < self.starts_on.data:
-            raise ValidationError(_l("The cohort cannot end before it starts."))
 
 
 class AddMembersForm(BaseForm):
@@ -69,6 +40,34 @@ class AddMembersForm(BaseForm):
         description=_l("A column headed “email”, or the addresses in the first column."),
     )
     submit = SubmitField(_l("Send invitations"))
+
+    addresses: list[str]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Valid when every entry typed or in the file is an address, and not too many.
+
+        The addresses are then in ``addresses``, each once.
+        """
+        if not super().validate(extra_validators):
+            return False
+        parsed = invitations.parse_emails(
+            self.emails.data or "", self.csv_file.data.read() if self.csv_file.data else None
+        )
+        if parsed.invalid:
+            problem = gettext(
+                "These are not email addresses: %(list)s", list=", ".join(parsed.invalid)
+            )
+        elif not parsed.emails:
+            problem = gettext("Type some email addresses or upload a file.")
+        elif len(parsed.emails) > invitations.MAX_EMAILS_PER_UPLOAD:
+            problem = gettext(
+                "At most %(n)d addresses at a time.", n=invitations.MAX_EMAILS_PER_UPLOAD
+            )
+        else:
+            self.addresses = parsed.emails
+            return True
+        self.emails.errors.append(problem)
+        return False
 
 
 def _http_url(_form, field) -> None:
@@ -106,12 +105,6 @@ class LiveSessionForm(BaseForm):
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10_000)])
     submit = SubmitField(_l("Save live session"))
-
-
-class ConfirmForm(BaseForm):
-    """A button that changes something: only its CSRF token matters."""
-
-    submit = SubmitField()
 
 
 REVIEW_STATE_LABELS = {
@@ -156,35 +149,3 @@ class ReviewStateForm(BaseForm):
         choices=[SelectChoice(s.value, label) for s, label in REVIEW_STATE_LABELS.items()],
     )
     submit = SubmitField(_l("Save state"))
-
-
-def cohort_form(**kwargs) -> CohortForm:
-    """The cohort form with today's modules and staff as its choices."""
-    session = get_session()
-    form = CohortForm(**kwargs)
-    form.modules.choices = [
-        SelectChoice(m.id, m.title)
-        for m in session.scalars(select(Module).order_by(Module.title, Module.id))
-    ]
-    form.facilitators.choices = [
-        SelectChoice(u.id, f"{u.display_name} <{u.email}>")
-        for u in session.scalars(
-            select(User)
-            .where(User.role.in_([Role.FACILITATOR, Role.ADMIN]), User.disabled_at.is_(None))
-            .order_by(User.display_name, User.id)
-        )
-    ]
-    return form
-
-
-def cohort_details(form: CohortForm) -> cohorts.CohortDetails:
-    """What the cohort form says, for lms.cohorts."""
-    return cohorts.CohortDetails(
-        name=form.name.data,
-        description=form.description.data or "",
-        starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data,
-        module_ids=form.modules.data or [],
-        facilitator_ids=form.facilitators.data or [],
-        closed=bool(form.closed.data),
-    )

@@ -1,10 +1,11 @@
-"""Inviting people to a cohort by email, and the cohort's invitations: resend, withdraw."""
+"""A cohort's invitations: the mail that carries each, the list, resending, withdrawing."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from lms import invitations, mail
 from lms.db import now_utc
@@ -12,12 +13,12 @@ from lms.models import Cohort, Invitation
 from lms.pagination import page_number, paginate
 from lms.web.access import load_invitation, load_staff_cohort
 from lms.web.database import get_session
-from lms.web.facilitator.forms import AddMembersForm, ConfirmForm
 from lms.web.facilitator.views import bp
+from lms.web.forms import ButtonForm
 from lms.web.links import public_url
 
 
-def _send(cohort: Cohort, sent: list[Invitation]) -> None:
+def send_invitations(cohort: Cohort, sent: list[Invitation]) -> None:
     """Mail each invitation its link: one message for every address, account or not."""
     days = current_app.config["LMS_INVITATION_DAYS"]
     for invitation in sent:
@@ -39,48 +40,6 @@ def _send(cohort: Cohort, sent: list[Invitation]) -> None:
         )
 
 
-@bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
-def add_members(cohort_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    form = AddMembersForm()
-    if form.validate_on_submit():
-        parsed = invitations.parse_email_text(form.emails.data or "")
-        if form.csv_file.data:
-            from_file = invitations.parse_email_csv(form.csv_file.data.read())
-            parsed.emails.extend(e for e in from_file.emails if e not in parsed.emails)
-            parsed.invalid.extend(from_file.invalid)
-        if parsed.invalid:
-            form.emails.errors.append(
-                gettext("These are not email addresses: %(list)s", list=", ".join(parsed.invalid))
-            )
-        elif not parsed.emails:
-            form.emails.errors.append(gettext("Type some email addresses or upload a file."))
-        elif len(parsed.emails) > invitations.MAX_EMAILS_PER_UPLOAD:
-            form.emails.errors.append(
-                gettext("At most %(n)d addresses at a time.", n=invitations.MAX_EMAILS_PER_UPLOAD)
-            )
-        else:
-            lifetime = invitations.lifetime(current_app.config)
-            result = invitations.invite(session, current_user, cohort, parsed.emails, lifetime)
-            session.commit()
-            _send(cohort, result.invitations)
-            flash(
-                gettext(
-                    "Invitations sent: %(sent)d. Already members or already invited: %(already)d.",
-                    sent=len(result.invitations),
-                    already=len(result.already),
-                )
-            )
-            return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return render_template(
-        "facilitator/cohort_add_members.html",
-        cohort=cohort,
-        form=form,
-        days=current_app.config["LMS_INVITATION_DAYS"],
-    )
-
-
 # The endpoint keeps its name; the function's would hide the lms.invitations module.
 @bp.get("/cohorts/<int:cohort_id>/invitations", endpoint="invitations")
 def invitation_list(cohort_id: int):
@@ -94,31 +53,33 @@ def invitation_list(cohort_id: int):
         page=page,
         lifetime=lifetime,
         statuses={i.id: invitations.status(i, lifetime, now) for i in page.items},
-        confirm=ConfirmForm(),
+        confirm=ButtonForm(),
     )
+
+
+def _invitation_pressed(cohort_id: int, invitation_id: int) -> tuple[Session, Cohort, Invitation]:
+    """An invitation of the staff's cohort (else 404) whose button was pressed (else 400)."""
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    invitation = load_invitation(session, cohort, invitation_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    return session, cohort, invitation
 
 
 @bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/resend")
 def resend_invitation(cohort_id: int, invitation_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    session, cohort, invitation = _invitation_pressed(cohort_id, invitation_id)
     invitations.resend(session, current_user, invitation)
     session.commit()
-    _send(cohort, [invitation])
+    send_invitations(cohort, [invitation])
     flash(gettext("The invitation is sent again to %(email)s.", email=invitation.email))
     return redirect(url_for("facilitator.invitations", cohort_id=cohort.id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/invitations/<int:invitation_id>/cancel")
 def cancel_invitation(cohort_id: int, invitation_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    invitation = load_invitation(session, cohort, invitation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    session, cohort, invitation = _invitation_pressed(cohort_id, invitation_id)
     invitations.cancel(session, current_user, invitation)
     session.commit()
     flash(gettext("The invitation to %(email)s is withdrawn.", email=invitation.email))

@@ -2,12 +2,16 @@
 
 from lms.web.learner import (  # noqa: F401  (they register pages)
     answers,
+    attachments,
     cohorts,
-    downloads,
     files,
+    gallery,
     invitations,
     lesson_form,
-    work,
+    lessons,
+    modules,
+    my_work,
+    sharing,
 )
 from lms.web.learner.views import bp
 

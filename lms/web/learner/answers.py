@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from lms import reflections
 from lms.web import access
-from lms.web.database import begin_write, get_session, reads_first
+from lms.web.database import get_session, reads_first, writing
 from lms.web.errors import wants_json
 from lms.web.learner import lesson_form, signed_out
 from lms.web.learner.forms import AnswerForm
@@ -41,17 +41,17 @@ def save_answer(prompt_id: int):
     if not form.validate_on_submit():
         return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
     save = reflections.submit if form.submit.data else reflections.save_draft
-    # The save's conditional UPDATE finds out whether another save came in since the read.
-    begin_write(session)
     try:
-        reflection = save(
-            session,
-            current_user,
-            prompt,
-            form.body.data,
-            based_on=form.revision.data,
-            reflection=reflection,
-        )
+        # The save's conditional UPDATE finds out whether another save came in since the read.
+        with writing(session):
+            reflection = save(
+                session,
+                current_user,
+                prompt,
+                form.body.data,
+                based_on=form.revision.data,
+                reflection=reflection,
+            )
     except reflections.ConflictError as conflict:
         newer = conflict.reflection
         return jsonify(
@@ -70,7 +70,6 @@ def save_answer(prompt_id: int):
     except reflections.GoneError:
         message = gettext("Not saved: this account or this question no longer exists.")
         return jsonify(error=message), 410
-    session.commit()
     return jsonify(
         revision=reflection.revision_count,
         state=reflection.state.value,

@@ -1,4 +1,7 @@
-"""A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars."""
+"""A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars.
+
+The cohort's gallery is in ``gallery``; sharing one's answer in it, in ``sharing``.
+"""
 
 from __future__ import annotations
 
@@ -6,69 +9,29 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
-from lms import calendar, cohorts, invitations, sharing
+from lms import calendar, cohorts, invitations
 from lms.db import now_utc
-from lms.models import Cohort, Membership, MembershipRole, Role, User
+from lms.models import Cohort, MembershipRole
 from lms.pagination import page_number, paginate
-from lms.visibility import is_admin, member_cohort_ids
 from lms.web.access import (
     load_feed_membership,
-    load_gallery_reflection,
     load_live_session,
     load_member_cohort,
     load_own_membership,
-    load_own_reflection,
 )
 from lms.web.database import get_session
-from lms.web.forms import BaseForm, strip
-from lms.web.ids import parse_id
+from lms.web.learner.forms import CalendarLinkForm, JoinForm
 from lms.web.learner.views import bp
 from lms.web.links import public_url
-from lms.web.security import safe_next
-
-
-class JoinForm(BaseForm):
-    code = StringField(
-        _l("Join code"), validators=[DataRequired(), Length(max=64)], filters=[strip]
-    )
-    submit = SubmitField(_l("Join"))
-
-
-class CalendarLinkForm(BaseForm):
-    submit = SubmitField(_l("Get a new calendar link"))
-
-
-class ShareForm(BaseForm):
-    """A share or withdraw button: only its CSRF token matters."""
-
-    submit = SubmitField()
-
-
-class ReplyForm(BaseForm):
-    body = TextAreaField(
-        _l("Your reply"),
-        validators=[DataRequired(), Length(max=sharing.REPLY_MAX_LENGTH)],
-        description=_l("A few kind, useful words. Light Markdown works."),
-    )
-    submit = SubmitField(_l("Reply"))
 
 
 @bp.get("/cohorts")
 @login_required
 def my_cohorts():
     session = get_session()
-    statement = (
-        select(Cohort)
-        .where(Cohort.id.in_(member_cohort_ids(current_user)))
-        .order_by(Cohort.name, Cohort.id)
-    )
+    statement = cohorts.member_cohorts(current_user)
     page = paginate(session, statement, page_number(request.args.get("page")))
     lifetime = invitations.lifetime(current_app.config)
     return render_template(
@@ -104,20 +67,11 @@ def join_cohort():
 def cohort(cohort_id: int):
     session = get_session()
     cohort = load_member_cohort(session, current_user, cohort_id)
-    members = (
-        select(Membership)
-        .join(Membership.user)
-        .options(contains_eager(Membership.user))
-        .where(Membership.cohort_id == cohort.id)
-        .order_by(Membership.role.desc(), User.display_name, User.id)
-    )
-    page = paginate(session, members, page_number(request.args.get("page")))
+    page = paginate(session, cohorts.members(cohort), page_number(request.args.get("page")))
     return render_template(
         "learner/cohort.html",
         cohort=cohort,
         page=page,
-        notes=cohorts.notes_html(cohort.live_sessions),
-        zone=calendar.zone(current_user.time_zone),
         feed_url=_feed_url(cohort),
         calendar_form=CalendarLinkForm(),
         facilitator=MembershipRole.FACILITATOR,
@@ -126,11 +80,7 @@ def cohort(cohort_id: int):
 
 def _feed_url(cohort: Cohort) -> str | None:
     """The viewer's own subscription URL for the cohort's calendar; None unless a member."""
-    token = get_session().scalar(
-        select(Membership.calendar_token).where(
-            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
-        )
-    )
+    token = cohorts.calendar_token(get_session(), current_user, cohort)
     if token is None:
         return None
     return public_url("learner.cohort_feed", cohort_id=cohort.id, token=token)
@@ -190,98 +140,3 @@ def live_session_calendar(cohort_id: int, live_id: int):
     live = load_live_session(session, cohort, live_id)
     body = calendar.ics([live], host=_calendar_host(), stamp=now_utc())
     return _ics_response(body, f"live-session-{live.id}.ics")
-
-
-# --- Peer sharing -------------------------------------------------------------------
-
-
-def _may_moderate(cohort: Cohort) -> bool:
-    """Admins, and facilitators of this cohort who still hold the facilitator role."""
-    if is_admin(current_user):
-        return True
-    if current_user.role != Role.FACILITATOR:
-        return False  # demoted: the cohort still lists them, the moderation routes do not
-    role = get_session().scalar(
-        select(Membership.role).where(
-            Membership.cohort_id == cohort.id, Membership.user_id == current_user.id
-        )
-    )
-    return role == MembershipRole.FACILITATOR
-
-
-def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None = None):
-    session = get_session()
-    prompt_id = parse_id(request.args.get("prompt"))
-    page = paginate(
-        session, sharing.gallery(cohort, prompt_id), page_number(request.args.get("page"))
-    )
-    return render_template(
-        "learner/cohort_gallery.html",
-        cohort=cohort,
-        page=page,
-        prompt_id=prompt_id,
-        replies=sharing.replies_to(session, cohort, page.items),
-        shareable=sharing.shareable(session, current_user, cohort),
-        moderate=_may_moderate(cohort),
-        reply_form=reply_form,
-        reply_to=reply_to,
-        button=ShareForm(),
-    )
-
-
-@bp.get("/cohorts/<int:cohort_id>/gallery")
-@login_required
-def gallery(cohort_id: int):
-    cohort = load_member_cohort(get_session(), current_user, cohort_id)
-    return _render_gallery(cohort, ReplyForm())
-
-
-@bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/replies")
-@login_required
-def reply(cohort_id: int, reflection_id: int):
-    session = get_session()
-    cohort = load_member_cohort(session, current_user, cohort_id)
-    reflection = load_gallery_reflection(session, cohort, reflection_id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _render_gallery(cohort, form, reply_to=reflection.id), 400
-    sharing.reply(session, current_user, cohort, reflection, form.body.data)
-    session.commit()
-    flash(gettext("Your reply is posted."))
-    return redirect(
-        url_for("learner.gallery", cohort_id=cohort.id, _anchor=f"answer-{reflection.id}")
-    )
-
-
-def _after_sharing() -> str:
-    return safe_next(request.args.get("next"), url_for("learner.my_cohorts"))
-
-
-@bp.post("/reflections/<int:reflection_id>/share")
-@login_required
-def share(reflection_id: int):
-    session = get_session()
-    reflection = load_own_reflection(
-        session, current_user, reflection_id=reflection_id, submitted=True
-    )
-    if not ShareForm().validate_on_submit():
-        abort(400)
-    sharing.share(session, current_user, reflection)
-    session.commit()
-    flash(gettext("Your answer is shared with your cohort. You can withdraw it at any time."))
-    return redirect(_after_sharing())
-
-
-@bp.post("/reflections/<int:reflection_id>/withdraw")
-@login_required
-def withdraw(reflection_id: int):
-    session = get_session()
-    reflection = load_own_reflection(
-        session, current_user, reflection_id=reflection_id, submitted=True
-    )
-    if not ShareForm().validate_on_submit():
-        abort(400)
-    sharing.withdraw(session, current_user, reflection)
-    session.commit()
-    flash(gettext("Your answer is no longer shared."))
-    return redirect(_after_sharing())

@@ -22,10 +22,11 @@ from lms.web import access
 from lms.web.database import get_session
 from lms.web.errors import wants_json
 from lms.web.learner.forms import DeleteFileForm, UploadForm
-from lms.web.learner.views import bp, file_size, lesson_url
+from lms.web.learner.views import bp, lesson_url
 from lms.web.request_limits import accepts_files
 from lms.web.security import safe_next
 from lms.web.storage import storage
+from lms.web.template_filters import file_size
 
 # Learner files are never shown inline: a browser saves them, whatever they claim to be.
 FILE_HEADERS = {

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import BooleanField, IntegerField, PasswordField, SubmitField, TextAreaField
+from wtforms import (
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, StopValidation
 from wtforms.widgets import HiddenInput
 
-from lms import filetypes
+from lms import filetypes, sharing
 from lms.models import Prompt
 from lms.reflections import MAX_ANSWER_CHARS
-from lms.web.forms import BaseForm
+from lms.web.forms import BaseForm, strip
 from lms.web.ids import MAX_ID
 
 # Offered by the file picker (phones then show what fits); the server checks content.
@@ -91,14 +96,29 @@ class DeleteFileForm(BaseForm):
     submit = SubmitField(_l("Remove"))
 
 
-class DeleteAccountForm(BaseForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
+class JoinForm(BaseForm):
+    code = StringField(
+        _l("Join code"), validators=[DataRequired(), Length(max=64)], filters=[strip]
     )
-    understood = BooleanField(
-        _l("I understand that my answers, files and progress are deleted for good."),
-        validators=[DataRequired()],
+    submit = SubmitField(_l("Join"))
+
+
+class CalendarLinkForm(BaseForm):
+    submit = SubmitField(_l("Get a new calendar link"))
+
+
+class ReplyForm(BaseForm):
+    body = TextAreaField(
+        _l("Your reply"),
+        validators=[DataRequired(), Length(max=sharing.REPLY_MAX_LENGTH)],
+        description=_l("A few kind, useful words. Light Markdown works."),
     )
-    submit = SubmitField(_l("Delete my account"))
+    submit = SubmitField(_l("Reply"))
+
+
+class AcceptForm(BaseForm):
+    submit = SubmitField(_l("Accept and join"))
+
+
+class DeclineForm(BaseForm):
+    submit = SubmitField(_l("Decline"))

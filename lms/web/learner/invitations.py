@@ -6,23 +6,13 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import SubmitField
 
 from lms import invitations
 from lms.models import Invitation
 from lms.web.database import get_session
-from lms.web.forms import BaseForm
+from lms.web.learner.forms import AcceptForm, DeclineForm
 from lms.web.learner.views import bp
-
-
-class AcceptForm(BaseForm):
-    submit = SubmitField(_l("Accept and join"))
-
-
-class DeclineForm(BaseForm):
-    submit = SubmitField(_l("Decline"))
 
 
 def _lifetime() -> timedelta:

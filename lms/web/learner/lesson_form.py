@@ -12,6 +12,7 @@ The autosave script saves box by box through ``lms.web.learner.answers`` instead
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -19,13 +20,14 @@ from flask_login import current_user, logout_user
 from sqlalchemy.orm import Session
 
 from lms import learner_files, progress, reflections
-from lms.models import Enrollment, Lesson
+from lms.models import Enrollment, LearnerFile, Lesson
 from lms.web import access
-from lms.web.database import begin_write, get_session, reads_first
+from lms.web.database import get_session, reads_first, writing
 from lms.web.ids import parse_id
 from lms.web.learner import files, signed_out
 from lms.web.learner.forms import AnswerForm
-from lms.web.learner.views import bp, complete_and_say, lesson_url, locked_page, saved_message
+from lms.web.learner.lessons import complete_and_say, locked_page
+from lms.web.learner.views import bp, lesson_url, saved_message
 from lms.web.request_limits import accepts_files
 
 
@@ -108,18 +110,86 @@ def post_answers(
     if request.form.get("remove"):
         # Looked up before anything is written: another's file answers 404 at once.
         removing = access.load_own_file(session, current_user, request.form["remove"])
-    pressed = next((box for box in boxes if box.pressed), None)
-    submitting = pressed if pressed is not None and pressed.form.submit.data else None
+    page = Page(lesson, enrollment, answers, boxes, removing)
+    attached = files.Attached()
+    try:
+        kept, action = _write(session, page, attached)
+    except reflections.GoneError:
+        # The account was deleted while this was on its way: nobody is signed in.
+        logout_user()
+        session.rollback()
+        return signed_out.texts_page(
+            gettext("Not saved: this account or a question of this page no longer exists."),
+            410,
+        )
+    files.say_attached(attached)
+    if action is None:
+        return _refusals_page(lesson, kept)
+    target, removed = action
+    if removed is not None:
+        learner_files.remove_paths([removed])
+    return redirect(target)
 
-    begin_write(session)
-    conflicts, refused = [], []
-    for box in boxes:
+
+@dataclass
+class Page:
+    """The lesson form as it was sent: its boxes, and the file its Remove button names."""
+
+    lesson: Lesson
+    enrollment: Enrollment | None
+    answers: list[reflections.Answer]
+    boxes: list[Box]
+    removing: LearnerFile | None
+
+    @property
+    def pressed(self) -> Box | None:
+        """The box whose own button was pressed, if any."""
+        return next((box for box in self.boxes if box.pressed), None)
+
+
+@dataclass
+class Kept:
+    """How keeping the boxes went: those in conflict, those refused, the one submitted."""
+
+    conflicts: list[tuple[Box, reflections.ConflictError]]
+    refused: list[Box]
+    submitting: Box | None
+
+
+def _write(session: Session, page: Page, attached: files.Attached):
+    """The page's writes in one transaction: (how the boxes were kept, the button's action).
+
+    The action, (where to go, the path of a removed file), is None when a box is in
+    conflict or refused: it waits until the learner has seen them. A transaction that
+    fails leaves no file behind that nothing refers to.
+    """
+    try:
+        with writing(session):
+            kept = _keep_boxes(session, page)
+            _attach_chosen(session, page.answers, attached)
+            if kept.conflicts or kept.refused:
+                return kept, None
+            return kept, _act(session, page, kept.submitting)
+    except BaseException:
+        learner_files.remove_paths(attached.written)
+        raise
+
+
+def _keep_boxes(session: Session, page: Page) -> Kept:
+    """Keep each box as a draft (the pressed one submitted if its button says so).
+
+    Raises GoneError when the account or a prompt went meanwhile.
+    """
+    pressed = page.pressed
+    submitting = pressed if pressed is not None and pressed.form.submit.data else None
+    kept = Kept([], [], submitting)
+    for box in page.boxes:
         try:
             _keep(session, box, box.based_on(box is pressed), submit=box is submitting)
         except reflections.ConflictError as conflict:
-            conflicts.append((box, conflict))
+            kept.conflicts.append((box, conflict))
         except reflections.EmptyAnswerError:
-            submitting = None
+            kept.submitting = None
             flash(gettext("Write your answer before you submit it."), "error")
         except reflections.UnknownRevisionError:
             box.form.body.errors = [
@@ -128,37 +198,29 @@ def post_answers(
                     "and paste it."
                 )
             ]
-            refused.append(box)
-        except reflections.GoneError:
-            # The account was deleted while this was on its way: nobody is signed in.
-            logout_user()
-            session.rollback()
-            return signed_out.texts_page(
-                gettext("Not saved: this account or a question of this page no longer exists."),
-                410,
-            )
-    attached = files.Attached()
+            kept.refused.append(box)
+    return kept
+
+
+def _attach_chosen(
+    session: Session, answers: list[reflections.Answer], attached: files.Attached
+) -> None:
+    """Attach the files chosen in every prompt that takes files."""
     for answer in answers:
         chosen = files.chosen_files(answer.prompt) if answer.prompt.accepts_files else []
         if chosen:
             files.attach(session, answer.prompt, answer.reflection, chosen, attached)
 
-    if conflicts or refused:
-        files.commit(session, attached)
-        files.say_attached(attached)
-        if not refused:
-            return _conflict_page(lesson, conflicts)
-        for box, _conflict in conflicts:  # shown too, so that no text leaves the screen
-            box.form.body.errors = [
-                gettext("Changed in another tab or on another device: save to see both texts.")
-            ]
-        return _not_saved(lesson, refused + [box for box, _conflict in conflicts], 400)
-    target = _act(session, lesson, enrollment, answers, pressed, submitting, removing)
-    files.commit(session, attached)
-    files.say_attached(attached)
-    if removing is not None:
-        learner_files.remove_paths([target[1]])
-    return redirect(target[0])
+
+def _refusals_page(lesson: Lesson, kept: Kept):
+    """The boxes in conflict side by side; with any refused box, every such box again."""
+    if not kept.refused:
+        return _conflict_page(lesson, kept.conflicts)
+    for box, _conflict in kept.conflicts:  # shown too, so that no text leaves the screen
+        box.form.body.errors = [
+            gettext("Changed in another tab or on another device: save to see both texts.")
+        ]
+    return _not_saved(lesson, kept.refused + [box for box, _conflict in kept.conflicts], 400)
 
 
 def _keep(session: Session, box: Box, based_on: int, *, submit: bool) -> None:
@@ -174,14 +236,15 @@ def _keep(session: Session, box: Box, based_on: int, *, submit: bool) -> None:
     )
 
 
-def _act(session, lesson, enrollment, answers, pressed, submitting, removing):
+def _act(session: Session, page: Page, submitting: Box | None) -> tuple[str, Path | None]:
     """Do what the pressed button asks; (where to go, the path of a removed file)."""
-    if removing is not None:
-        path = files.remove(session, removing)
-        owner = next((a for a in answers if removing in a.files), None)
+    lesson, answers, pressed = page.lesson, page.answers, page.pressed
+    if page.removing is not None:
+        path = files.remove(session, page.removing)
+        owner = next((a for a in answers if page.removing in a.files), None)
         return _url(lesson, owner.prompt.id if owner else None), path
-    if request.form.get("complete") and enrollment is not None:
-        return complete_and_say(session, lesson, enrollment), None
+    if request.form.get("complete") and page.enrollment is not None:
+        return complete_and_say(session, lesson, page.enrollment), None
     upload = next((a for a in answers if request.form.get(f"u{a.prompt.id}-submit")), None)
     if upload is not None:
         if not files.chosen_files(upload.prompt):

@@ -21,7 +21,7 @@ from flask_babel import gettext, ngettext
 from lms.people import credentials
 from lms.web.accounts.forms import LoginForm
 from lms.web.accounts.views import start_session, too_many_attempts
-from lms.web.database import begin_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.errors import unstorable_text_answer, wants_json
 from lms.web.learner.views import bp
 from lms.web.request_limits import UnstorableTextError
@@ -89,26 +89,23 @@ def sign_in_to_save():
     )
     status = 401
     if "password" in request.form and form.validate():
-        db = get_session()
-        begin_write(db)
-        attempt = credentials.sign_in(
-            db, current_app.config, form.email.data, form.password.data, request.remote_addr
-        )
-        db.commit()  # a failure is counted
-        if attempt.retry_after:
-            message, status = too_many_attempts(attempt.retry_after), 429
-        elif attempt.user is None:
-            message = gettext("That email and password do not match an account we can sign in.")
-        elif attempt.user.public_id != request.form.get("account"):
-            message = gettext(
-                "This text was written in another account, so it cannot be saved in this "
-                "one. Sign in with the account you wrote it in, or copy it."
+        with writing(get_session()) as db:  # a failure is counted, a success recorded
+            attempt = credentials.sign_in(
+                db, current_app.config, form.email.data, form.password.data, request.remote_addr
             )
-        else:
-            start_session(attempt.user, remember=form.remember.data)
-            db.commit()
-            flash(gettext("You are signed in again."))
-            return None
+            if attempt.retry_after:
+                message, status = too_many_attempts(attempt.retry_after), 429
+            elif attempt.user is None:
+                message = gettext("That email and password do not match an account we can sign in.")
+            elif attempt.user.public_id != request.form.get("account"):
+                message = gettext(
+                    "This text was written in another account, so it cannot be saved in this "
+                    "one. Sign in with the account you wrote it in, or copy it."
+                )
+            else:
+                start_session(attempt.user, remember=form.remember.data)
+                flash(gettext("You are signed in again."))
+                return None
     return texts_page(message, status, form)
 
 

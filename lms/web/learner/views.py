@@ -1,98 +1,42 @@
-"""The learner's way through modules: home ("My learning"), catalog, module, lesson, certificate.
+"""The learner's blueprint, the helpers its pages share, and its home pages ("My learning").
 
-Each view loads through a helper of ``lms.web.access``, calls the domain, commits once.
-The lesson page writes (opening records progress) although it is a GET: it reads
-first, then, when the visit records something new (``progress.visit_is_recorded``),
-``begin_write`` and a single upsert, then renders.
+Each view of the blueprint loads through a helper of ``lms.web.access``, calls the
+domain, commits once. Its pages are in the modules named for their URLs: modules,
+lessons, lesson_form, answers, files, attachments, my_work, cohorts, gallery, sharing,
+invitations.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import tempfile
+from collections.abc import Callable
+from typing import BinaryIO
 
-from babel import Locale, UnknownLocaleError
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import (
-    format_date,
-    format_datetime,
-    format_decimal,
-    format_time,
-    get_locale,
-    gettext,
-    ngettext,
-)
+from flask import Blueprint, render_template, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
-from sqlalchemy import select
 
-from lms import progress, reflections, review
-from lms.db import now_utc
-from lms.html import render_markdown
-from lms.models import Enrollment, Module
-from lms.pagination import page_number, paginate
-from lms.web import access
-from lms.web.database import begin_write, get_session
-from lms.web.learner.forms import (
-    ACCEPTED_EXTENSIONS,
-    CompleteForm,
-    EnrollForm,
-)
+from lms import progress, review
+from lms.models import Module
+from lms.web.database import get_session
+from lms.web.template_filters import local_time
 
 bp = Blueprint("learner", __name__)
 
-PROMPT_PREVIEW_CHARS = 80
+
+# --- Helpers shared by the learner's pages ------------------------------------
 
 
-# --- Template helpers shared by the learner's pages ---------------------------
-
-
-def _zone() -> ZoneInfo:
-    name = getattr(current_user, "time_zone", None) or "UTC"
+def send_zip(name: str, write: Callable[[BinaryIO], None], prefix: str):
+    """A zip written by ``write`` to a temporary file (gone once sent), never built in memory."""
+    out = tempfile.TemporaryFile(prefix=prefix)  # noqa: SIM115  (send_file closes it)
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-@bp.app_template_filter("local_time")
-def local_time(value: datetime | None, style: str = "datetime") -> str:
-    """A UTC timestamp in the viewer's time zone: "datetime", "date" or "time"."""
-    if value is None:
-        return ""
-    local = value.astimezone(_zone())
-    if style == "date":
-        return format_date(local, "long", rebase=False)
-    if style == "time":
-        return format_time(local, "short", rebase=False)
-    return format_datetime(local, "medium", rebase=False)
-
-
-@bp.app_template_filter("answer_markdown")
-def answer_markdown(text: str | None) -> Markup:
-    """A learner's answer as sanitised HTML (lms.html is the only source of markup)."""
-    return Markup(render_markdown(text or ""))  # noqa: S704  (sanitised by lms.html)
-
-
-@bp.app_template_filter("file_size")
-def file_size(size: int) -> str:
-    """A size in bytes as people read it."""
-    if size < 1024:
-        return ngettext("%(num)d byte", "%(num)d bytes", size)
-    if size < 1024**2:
-        return gettext("%(n)s KB", n=format_decimal(round(size / 1024)))
-    if size < 1024**3:
-        return gettext("%(n)s MB", n=format_decimal(round(size / 1024**2, 1)))
-    return gettext("%(n)s GB", n=format_decimal(round(size / 1024**3, 1)))
-
-
-@bp.app_template_filter("language_name")
-def language_name(code: str) -> str:
-    """A language's name in the viewer's language ("English" for "en"), or the code."""
-    try:
-        return Locale.parse(code, sep="-").get_display_name(get_locale()) or code
-    except (ValueError, TypeError, UnknownLocaleError):
-        return code
+        write(out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return send_file(out, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 def saved_message(reflection) -> str:
@@ -103,17 +47,11 @@ def saved_message(reflection) -> str:
     return gettext("Saved %(time)s", time=at)
 
 
-def preview(text: str) -> str:
-    """A prompt's text cut to a length that fits in a sentence."""
-    text = " ".join(text.split())
-    return text if len(text) <= PROMPT_PREVIEW_CHARS else text[: PROMPT_PREVIEW_CHARS - 1] + "…"
-
-
 def lesson_url(module: Module, slug: str, **kwargs) -> str:
     return url_for("learner.lesson", slug=module.slug, lesson_slug=slug, **kwargs)
 
 
-# --- Home and catalog ---------------------------------------------------------
+# --- Home --------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -131,174 +69,3 @@ def my_learning():
         enrolled=progress.my_learning(session, current_user),
         unread_feedback=review.unread_feedback_count(session, current_user),
     )
-
-
-@bp.get("/modules")
-def catalog():
-    session = get_session()
-    statement = select(Module).where(Module.published.is_(True)).order_by(Module.title, Module.id)
-    page = paginate(session, statement, page_number(request.args.get("page")))
-    enrolled: set[int] = set()
-    if current_user.is_authenticated and page.items:
-        enrolled = set(
-            session.scalars(
-                select(Enrollment.module_id).where(
-                    Enrollment.user_id == current_user.id,
-                    Enrollment.module_id.in_([m.id for m in page.items]),
-                )
-            )
-        )
-    return render_template("learner/catalog.html", page=page, enrolled=enrolled, form=EnrollForm())
-
-
-@bp.get("/modules/<slug>")
-@login_required
-def module(slug: str):
-    session = get_session()
-    module, enrollment = access.load_module(session, current_user, slug)
-    outline = progress.outline(session, current_user, module)
-    shared = progress.module_attachments(session, module)
-    return render_template(
-        "learner/module.html",
-        module=module,
-        enrollment=enrollment,
-        outline=outline,
-        attachments=shared if enrollment else [],
-        form=EnrollForm(),
-    )
-
-
-@bp.post("/modules/<slug>/enroll")
-@login_required
-def enroll(slug: str):
-    session = get_session()
-    module, enrollment = access.load_module(session, current_user, slug)
-    form = EnrollForm()
-    if form.validate_on_submit() and enrollment is None:
-        progress.enroll(session, current_user, module)
-        session.commit()
-        flash(gettext("You are enrolled in %(title)s. Welcome!", title=module.title))
-    return redirect(url_for("learner.resume", slug=module.slug))
-
-
-@bp.get("/modules/<slug>/continue")
-@login_required
-def resume(slug: str):
-    session = get_session()
-    module, enrollment = access.load_module(session, current_user, slug)
-    if enrollment is None:
-        return redirect(url_for("learner.module", slug=module.slug))
-    entry = progress.outline(session, current_user, module).resume(enrollment.last_lesson_id)
-    if entry is None:
-        flash(gettext("This module has no lessons yet."))
-        return redirect(url_for("learner.module", slug=module.slug))
-    return redirect(lesson_url(module, entry.slug))
-
-
-# --- The lesson player ----------------------------------------------------------
-
-
-@bp.get("/modules/<slug>/lessons/<lesson_slug>")
-@login_required
-def lesson(slug: str, lesson_slug: str):
-    session = get_session()
-    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
-    module = lesson.module
-    if enrollment is None:
-        flash(gettext("Enroll in this module to open its lessons."))
-        return redirect(url_for("learner.module", slug=module.slug))
-    outline = progress.outline(session, current_user, module)
-    try:
-        entry = progress.ensure_unlocked(outline, lesson)
-    except progress.LessonLockedError as locked:
-        return locked_page(lesson, locked.blocking)
-    answers = reflections.answers_for_lesson(session, current_user, lesson)
-    if not progress.visit_is_recorded(entry, enrollment, now_utc()):
-        begin_write(session)
-        progress.open_lesson(session, current_user, lesson, enrollment, outline)
-        session.commit()
-        outline = outline.with_opened(lesson.id)
-        entry = outline.entries[outline.index(lesson.id)]
-    before, after = outline.neighbours(lesson.id)
-    missing = [a.prompt for a in answers if a.prompt.required and not a.submitted]
-    return render_template(
-        "learner/lesson.html",
-        module=module,
-        lesson=lesson,
-        # Read only when the lesson's fragment is not cached yet.
-        attachments=lambda: progress.lesson_attachments(session, lesson),
-        entry=entry,
-        outline=outline,
-        before=before,
-        after=after,
-        answers=answers,
-        max_chars=reflections.MAX_ANSWER_CHARS,
-        missing=missing,
-        max_upload_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
-        accept=ACCEPTED_EXTENSIONS,
-        saved_message=saved_message,
-    )
-
-
-@bp.post("/modules/<slug>/lessons/<lesson_slug>/complete")
-@login_required
-def complete(slug: str, lesson_slug: str):
-    session = get_session()
-    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
-    if enrollment is None:
-        return redirect(url_for("learner.module", slug=slug))
-    if not CompleteForm().validate_on_submit():
-        return redirect(lesson_url(lesson.module, lesson.slug))
-    try:
-        target = complete_and_say(session, lesson, enrollment)
-    except progress.NotOpenedError:
-        return locked_page(lesson, None)
-    session.commit()
-    return redirect(target)
-
-
-def complete_and_say(session, lesson, enrollment) -> str:
-    """Mark the lesson complete, or say which answers it still needs; the page to go to.
-
-    Raises progress.NotOpenedError when the learner never opened the lesson.
-    """
-    try:
-        finished = progress.complete_lesson(session, current_user, lesson, enrollment)
-    except progress.MissingAnswersError as missing:
-        names = "; ".join(f"“{preview(p.text)}”" for p in missing.prompts)
-        flash(
-            ngettext(
-                "To complete this lesson, submit your answer to: %(names)s",
-                "To complete this lesson, submit your answers to: %(names)s",
-                len(missing.prompts),
-                names=names,
-            ),
-            "error",
-        )
-        return lesson_url(lesson.module, lesson.slug, _anchor="reflect")
-    if finished:
-        flash(gettext("You completed the whole module. Well done!"))
-        return url_for("learner.module", slug=lesson.module.slug)
-    flash(gettext("Lesson complete."))
-    return lesson_url(lesson.module, lesson.slug)
-
-
-def locked_page(lesson, blocking):
-    """The 403 page of a lesson the learner cannot open yet (blocking: the one to finish)."""
-    return render_template(
-        "learner/locked.html", module=lesson.module, lesson=lesson, blocking=blocking
-    ), 403
-
-
-@bp.get("/modules/<slug>/certificate")
-@login_required
-def certificate(slug: str):
-    session = get_session()
-    module, enrollment = access.load_module(session, current_user, slug)
-    if enrollment is None or enrollment.completed_at is None:
-        return render_template(
-            "errors/error.html",
-            title=gettext("No certificate yet"),
-            message=gettext("The certificate is ready once you complete every lesson."),
-        ), 404
-    return render_template("learner/certificate.html", module=module, enrollment=enrollment)

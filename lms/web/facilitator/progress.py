@@ -7,25 +7,29 @@ from functools import lru_cache
 from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
 
 from lms import audit, grid
+from lms.models import Cohort, Module
 from lms.pagination import page_number
 from lms.web.access import load_staff_cohort, module_of_cohort
-from lms.web.database import begin_write, end_write, get_session
+from lms.web.database import get_session, writing
 from lms.web.facilitator.views import bp
+from lms.web.template_filters import local_time
 
 
-def _sort() -> str:
+def _grid_of(cohort_id: int, module_id: int) -> tuple[Session, Cohort, Module, str]:
+    """The staff's cohort and its module (else 404), and the sort asked for (by name else)."""
+    session = get_session()
+    cohort = load_staff_cohort(session, current_user, cohort_id)
+    module = module_of_cohort(session, cohort, module_id)
     sort = request.args.get("sort", "name")
-    return sort if sort in grid.SORTS else "name"
+    return session, cohort, module, sort if sort in grid.SORTS else "name"
 
 
 @bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress")
 def progress(cohort_id: int, module_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    module = module_of_cohort(session, cohort, module_id)
-    sort = _sort()
+    session, cohort, module, sort = _grid_of(cohort_id, module_id)
     page = grid.page(session, cohort.id, module.id, sort, page_number(request.args.get("page")))
     return render_template(
         "facilitator/grid.html",
@@ -58,7 +62,9 @@ def grid_row(row: grid.GridRow, complete: Markup, started: Markup, missing: Mark
     the rest of the page's work for that learner.
     """
     at = row.last_activity_at
-    when = f'<time datetime="{at.isoformat()}">{at.strftime("%Y-%m-%d")}</time>' if at else "–"
+    when = (
+        f'<time datetime="{at.isoformat()}">{escape(local_time(at, "date"))}</time>' if at else "–"
+    )
     cells = row_cells(row.pattern, complete, started, missing)
     return Markup(  # noqa: S704  (the name is escaped; the rest is ours)
         f'<tr>\n        <th scope="row">{escape(row.name)}</th>\n        <td>{row.percent}%</td>'
@@ -68,14 +74,10 @@ def grid_row(row: grid.GridRow, complete: Markup, started: Markup, missing: Mark
 
 @bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress.csv")
 def progress_csv(cohort_id: int, module_id: int):
-    session = get_session()
-    cohort = load_staff_cohort(session, current_user, cohort_id)
-    module = module_of_cohort(session, cohort, module_id)
-    sort = _sort()
+    session, cohort, module, sort = _grid_of(cohort_id, module_id)
     # The progress of other people leaves the site: say so in the audit log first.
-    begin_write(session)
-    audit.record(session, current_user, "progress.exported", cohort, module_id=module.id)
-    end_write(session)
+    with writing(session):
+        audit.record(session, current_user, "progress.exported", cohort, module_id=module.id)
 
     def lines():
         # The query runs as the download starts, inside the streamed request's context.

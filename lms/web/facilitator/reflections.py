@@ -6,13 +6,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from lms import review
-from lms.models import CohortModule, Lesson, Module, Prompt, ReviewState
+from lms.models import ReviewState
 from lms.pagination import page_number, paginate
-from lms.visibility import staff_cohort_ids, staff_cohorts
+from lms.visibility import staff_cohorts
 from lms.web.access import load_staff_reflection
 from lms.web.database import get_session
 from lms.web.facilitator.forms import (
@@ -34,30 +33,23 @@ def _filter_form() -> InboxFilterForm:
     form.cohort.choices = [ANY] + [
         (c.id, c.name) for c in session.scalars(staff_cohorts(current_user))
     ]
-    taught = select(CohortModule.module_id)
-    cohort_ids = staff_cohort_ids(current_user)
-    if cohort_ids is not None:
-        taught = taught.where(CohortModule.cohort_id.in_(cohort_ids))
-    # IN, not DISTINCT: PostgreSQL cannot compare the JSON columns of a module row.
-    modules = select(Module).where(Module.id.in_(taught)).order_by(Module.title, Module.id)
-    form.module.choices = [ANY] + [SelectChoice(m.id, m.title) for m in session.scalars(modules)]
+    form.module.choices = [ANY] + [
+        SelectChoice(m.id, m.title) for m in review.taught_modules(session, current_user)
+    ]
     form.lesson.choices = [ANY]
     form.prompt.choices = [ANY]
     module_id = form.module.coerce(form.module.raw_data[0]) if form.module.raw_data else None
     if module_id:
-        lessons = session.scalars(
-            select(Lesson).where(Lesson.module_id == module_id).order_by(Lesson.position)
-        )
-        form.lesson.choices += [SelectChoice(lesson.id, lesson.title) for lesson in lessons]
+        form.lesson.choices += [
+            SelectChoice(lesson.id, lesson.title)
+            for lesson in review.lessons_of(session, module_id)
+        ]
     lesson_id = form.lesson.coerce(form.lesson.raw_data[0]) if form.lesson.raw_data else None
     if module_id and lesson_id:
-        prompts = session.scalars(
-            select(Prompt)
-            .join(Prompt.lesson)
-            .where(Prompt.lesson_id == lesson_id, Lesson.module_id == module_id)
-            .order_by(Prompt.position)
-        )
-        form.prompt.choices += [SelectChoice(p.id, p.text[:80]) for p in prompts]
+        form.prompt.choices += [
+            SelectChoice(p.id, p.text[:80])
+            for p in review.prompts_of(session, module_id, lesson_id)
+        ]
     return form
 
 
