@@ -105,3 +105,16 @@ def test_importing_the_domain_loads_no_blueprint():
     ).stdout.split()
     assert "lms.reflections" in loaded
     assert [name for name in loaded if name.startswith("lms.web")] == []
+
+
+def test_contributings_url_table_names_every_file_that_serves_a_url(app):
+    """A newcomer finds the file for a URL in CONTRIBUTING.md: the table is the app's."""
+    table = (ROOT / "CONTRIBUTING.md").read_text().split("Which file handles a URL")[1]
+    listed = set(re.findall(r"\| `([\w/]+\.py)` \|", table))
+    serving = {
+        app.view_functions[rule.endpoint].__module__.removeprefix("lms.web.").replace(".", "/")
+        + ".py"
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    assert listed == serving
