@@ -167,7 +167,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
         hidden_at=now_utc(),
         hidden_by_id=facilitator_a.id,
     )
-    live = LiveSession(
+    live_session = LiveSession(
         cohort_id=cohort_a.id,
         title="Listening circle",
         starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
@@ -175,7 +175,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
     invitation = Invitation(cohort_id=cohort_a.id, email="invitee@example.org")
     to_b = Invitation(cohort_id=cohort_b.id, email=learner_a.email, invited_by_id=facilitator_b.id)
     to_c = Invitation(cohort_id=cohort_c.id, email=learner_a.email)
-    db.add_all([reply, hidden_reply, live, invitation, to_b, to_c])
+    db.add_all([reply, hidden_reply, live_session, invitation, to_b, to_c])
     db.commit()
 
     package_zip = zip_folder(MINIMAL, tmp_path / "package.zip", top="listening-circles")
@@ -204,7 +204,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
         "cohort_id": cohort_a.id,
         "other_cohort": cohort_b.id,
         "open_cohort": cohort_c.id,
-        "live_id": live.id,
+        "live_session_id": live_session.id,
         "invitation_id": invitation.id,
         "reply_id": reply.id,
         "hidden_reply": hidden_reply.id,

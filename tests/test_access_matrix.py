@@ -214,7 +214,14 @@ def test_each_actor_gets_the_answer_of_the_matrix(app, db, tmp_path, actor):
 
 
 # Arguments that name an object belonging to the cohort in the same URL.
-COHORT_OBJECTS = {"live_id", "invitation_id", "reflection_id", "reply_id", "user_id", "token"}
+COHORT_OBJECTS = {
+    "live_session_id",
+    "invitation_id",
+    "reflection_id",
+    "reply_id",
+    "user_id",
+    "token",
+}
 
 
 def test_an_object_is_found_only_under_its_own_cohort(app, db, tmp_path):
