@@ -111,7 +111,7 @@ def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
 
     # Saving an answer: a new draft of her own answer, still hidden, still unreviewed.
     prompt = ids["prompt_id"]
-    data = _forged(f"p{prompt}-", **form("learner.save_answer", world))
+    data = _forged(f"p{prompt}-", **form("learner.save_reflection", world))
     _posts(app, db, world, "learner_a", f"/prompts/{prompt}/answer", data)
     answer = _row(db, Reflection, prompt_id=prompt, user_id=a)
     assert (answer.current_body, answer.revision_count) == ("A new thought", 2)

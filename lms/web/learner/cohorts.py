@@ -1,6 +1,6 @@
 """A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars.
 
-The cohort's gallery is in ``gallery``; sharing one's answer in it, in ``sharing``.
+The cohort's gallery is in ``gallery``; sharing one's reflection in it, in ``sharing``.
 """
 
 from __future__ import annotations
