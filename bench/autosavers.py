@@ -35,7 +35,7 @@ from lms.models import Reflection, ReflectionRevision, User
 from tests.faults import Learner
 
 LESSON_PATH = f"/modules/{BENCH_MODULE}/lessons/lesson-1"
-ANSWER_FIELD = re.compile(r'name="p(\d+)-revision" type="hidden" value="(\d+)"')
+REVISION_FIELD = re.compile(r'name="p(\d+)-revision" type="hidden" value="(\d+)"')
 RETRY_SECONDS = 0.1  # after a connection error: the server is on its way back
 MAX_RETRY_AFTER = 10  # seconds; a 503's Retry-After is honoured up to this
 GRACE_SECONDS = 60  # once stopped, a save not acknowledged yet is still sent this long
@@ -84,7 +84,7 @@ class Autosaver:
         """Sign in and open lesson 1: the prompt and the revision its page shows."""
         self.learner.sign_in(self.email, BENCH_PASSWORD)
         page = self.learner.request(LESSON_PATH).body.decode()
-        found, token = ANSWER_FIELD.search(page), CSRF_META.search(page)
+        found, token = REVISION_FIELD.search(page), CSRF_META.search(page)
         if found is None or token is None:
             raise RuntimeError(f"{self.email}: no answer form on {LESSON_PATH}")
         self.learner.token = token.group(1)

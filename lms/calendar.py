@@ -72,21 +72,22 @@ def _utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _event(live: LiveSession, host: str, stamp: datetime) -> list[str]:
+def _event(live_session: LiveSession, host: str, stamp: datetime) -> list[str]:
+    ends_at = live_session.starts_at + timedelta(minutes=live_session.duration_minutes)
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{live.uid}@{host}",
+        f"UID:{live_session.uid}@{host}",
         f"DTSTAMP:{_utc_stamp(stamp)}",
-        f"DTSTART:{_utc_stamp(live.starts_at)}",
-        f"DTEND:{_utc_stamp(live.starts_at + timedelta(minutes=live.duration_minutes))}",
-        f"SUMMARY:{escape_text(live.title)}",
+        f"DTSTART:{_utc_stamp(live_session.starts_at)}",
+        f"DTEND:{_utc_stamp(ends_at)}",
+        f"SUMMARY:{escape_text(live_session.title)}",
     ]
-    description = "\n\n".join(part for part in (live.notes, live.join_url) if part)
+    description = "\n\n".join(part for part in (live_session.notes, live_session.join_url) if part)
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
-    if live.join_url:
-        lines.append(f"URL:{live.join_url}")
-        lines.append(f"LOCATION:{escape_text(live.join_url)}")
+    if live_session.join_url:
+        lines.append(f"URL:{live_session.join_url}")
+        lines.append(f"LOCATION:{escape_text(live_session.join_url)}")
     lines.append("END:VEVENT")
     return lines
 
@@ -98,7 +99,7 @@ def ics(
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
     if name:
         lines.append(f"X-WR-CALNAME:{escape_text(name)}")
-    for live in sessions:
-        lines.extend(_event(live, host, stamp))
+    for live_session in sessions:
+        lines.extend(_event(live_session, host, stamp))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) for line in lines).encode("utf-8")

@@ -250,40 +250,47 @@ class LiveSessionDetails:
     notes: str = ""
 
 
-def _apply(live: LiveSession, details: LiveSessionDetails) -> None:
-    live.title = details.title
-    live.starts_at = details.starts_at
-    live.time_zone = details.time_zone
-    live.duration_minutes = details.duration_minutes
-    live.join_url = details.join_url
-    live.notes = details.notes
+def _apply(live_session: LiveSession, details: LiveSessionDetails) -> None:
+    live_session.title = details.title
+    live_session.starts_at = details.starts_at
+    live_session.time_zone = details.time_zone
+    live_session.duration_minutes = details.duration_minutes
+    live_session.join_url = details.join_url
+    live_session.notes = details.notes
 
 
 def add_live_session(
     session: Session, actor: User, cohort: Cohort, details: LiveSessionDetails
 ) -> LiveSession:
     """Schedule a live session for the cohort; audited."""
-    live = LiveSession(cohort_id=cohort.id)
-    _apply(live, details)
-    session.add(live)
+    live_session = LiveSession(cohort_id=cohort.id)
+    _apply(live_session, details)
+    session.add(live_session)
     session.flush()
-    audit.record(session, actor, "live_session.created", live, cohort_id=cohort.id)
-    return live
+    audit.record(session, actor, "live_session.created", live_session, cohort_id=cohort.id)
+    return live_session
 
 
 def update_live_session(
-    session: Session, actor: User, live: LiveSession, details: LiveSessionDetails
+    session: Session, actor: User, live_session: LiveSession, details: LiveSessionDetails
 ) -> None:
     """Change a live session (its uid stays, so calendars update the event); audited."""
-    _apply(live, details)
-    audit.record(session, actor, "live_session.updated", live, cohort_id=live.cohort_id)
+    _apply(live_session, details)
+    audit.record(
+        session, actor, "live_session.updated", live_session, cohort_id=live_session.cohort_id
+    )
     session.flush()
 
 
-def delete_live_session(session: Session, actor: User, live: LiveSession) -> None:
+def delete_live_session(session: Session, actor: User, live_session: LiveSession) -> None:
     """Cancel a live session; audited."""
     audit.record(
-        session, actor, "live_session.deleted", live, cohort_id=live.cohort_id, title=live.title
+        session,
+        actor,
+        "live_session.deleted",
+        live_session,
+        cohort_id=live_session.cohort_id,
+        title=live_session.title,
     )
-    session.delete(live)
+    session.delete(live_session)
     session.flush()

@@ -45,6 +45,8 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# One function on purpose: it is the table of settings, one entry per LMS_* variable
+# read in one place, and split it would scatter the defaults across helpers.
 def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Build the Flask config from LMS_* variables, creating the data dir if needed."""
     env = os.environ if env is None else env

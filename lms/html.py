@@ -5,7 +5,7 @@ Three doors, one sanitiser (nh3, always the last step):
 - ``render_lesson`` for module authors' lessons, rendered once at import: Markdown with
   some HTML, images and sound from the package's ``media/``, videos embedded from an
   allowlist of hosts;
-- ``render_markdown`` for learners' answers and facilitators' feedback: light Markdown,
+- ``render_markdown`` for learners' reflections and facilitators' feedback: light Markdown,
   no raw HTML, no images;
 - ``sanitise`` for any other HTML fragment, with the light allowlist.
 

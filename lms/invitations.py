@@ -1,6 +1,6 @@
 """Invitations to a cohort by email: reading address lists, sending, answering, withdrawing.
 
-Nobody becomes a member of a cohort, and so lets its facilitators read their answers,
+Nobody becomes a member of a cohort, and so lets its facilitators read their reflections,
 without saying yes: an address with an account is invited exactly as one without.
 Only the account with the invited address may accept or decline, and only for
 ``LMS_INVITATION_DAYS`` after the invitation was sent (or sent again).

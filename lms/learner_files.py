@@ -1,4 +1,4 @@
-"""Learner files: what a learner attaches to an answer, stored per learner outside any web root.
+"""Learner files: what a learner attaches to a reflection, stored per learner outside any web root.
 
 A file lives where ``Storage.learner_file_path`` says, under the data dir: a path made
 of an integer and a random token, never of a name the learner gave. It is accepted
@@ -87,7 +87,7 @@ def used_bytes(session: Session, user: User) -> int:
 
 
 def unattached(session: Session, user: User) -> list[LearnerFile]:
-    """The learner's files that belong to no answer (their answer was removed)."""
+    """The learner's files that belong to no reflection (their reflection was removed)."""
     return list(
         session.scalars(
             select(LearnerFile)

@@ -100,7 +100,7 @@ class User(Base):
     # cookie carries it, so changing it ends them all.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # Names the account where an id would be guessable or could outlive it: the browser
-    # keys its copies of unsaved answers by it, so they can never reach another account.
+    # keys its copies of unsaved reflections by it, so they can never reach another account.
     public_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str | None] = mapped_column(String(16))
@@ -392,14 +392,14 @@ class AttachmentDownload(Base):
 
 
 class Reflection(Base):
-    """A learner's answer to a prompt; its text lives in its revisions."""
+    """A learner's reflection on a prompt; its text lives in its revisions."""
 
     __tablename__ = "reflection"
     __table_args__ = (
         UniqueConstraint("user_id", "prompt_id"),
         Index("ix_reflection_prompt_id_submitted_at", "prompt_id", "submitted_at"),
         Index("ix_reflection_review_state_submitted_at", "review_state", "submitted_at"),
-        # The inbox: answers submitted at least once, newest first.
+        # The inbox: reflections submitted at least once, newest first.
         Index("ix_reflection_submitted_at_id", "submitted_at", "id"),
         Index("ix_reflection_prompt_id_shared_at", "prompt_id", "shared_at"),
         CheckConstraint("state IN ('draft', 'submitted')", name="state"),

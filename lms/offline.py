@@ -126,7 +126,7 @@ class OfflineLesson:
     filename: str
     body_html: str = ""
     attachments: list[tuple[Attachment, str]] = field(default_factory=list)
-    answers: list[reflections.Answer] = field(default_factory=list)
+    prompt_reflections: list[reflections.PromptReflection] = field(default_factory=list)
     file_paths: dict[int, str] = field(default_factory=dict)
 
 
@@ -147,7 +147,7 @@ def write_module_zip(
 ) -> None:
     """Write the module as a zip for offline use: the lessons the learner may open, as
     self-contained HTML pages, with the media, the attachments and the learner's own
-    answers and files so far. Locked lessons are left out (they open as the learner goes).
+    reflections and files so far. Locked lessons are left out (they open as the learner goes).
     """
     entries = [e for e in outline.entries if not e.locked]
     lesson_ids = [e.lesson_id for e in entries]
@@ -161,8 +161,8 @@ def write_module_zip(
     }
     module_attachments = progress.module_attachments(session, module)
     media = list(session.scalars(select(Media).where(Media.module_id == module.id)))
-    answers = _answers_by_lesson(session, user, lesson_ids)
-    pages, shared = _offline_pages(module, entries, lessons, answers, module_attachments)
+    prompt_reflections = _reflections_by_lesson(session, user, lesson_ids)
+    pages, shared = _offline_pages(module, entries, lessons, prompt_reflections, module_attachments)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _write_module_pages(archive, render, module, outline, pages, shared)
         _copy_module_files(archive, storage, media, pages, shared)
@@ -172,7 +172,7 @@ def _offline_pages(
     module: Module,
     entries: list[OutlineEntry],
     lessons: dict[int, Lesson],
-    answers: dict[int, list[reflections.Answer]],
+    prompt_reflections: dict[int, list[reflections.PromptReflection]],
     module_attachments: Iterable[Attachment],
 ) -> tuple[list[OfflineLesson], list[tuple[Attachment, str]]]:
     """The lesson pages and the module's shared attachments, each file named in the zip."""
@@ -185,9 +185,9 @@ def _offline_pages(
         page.attachments = [
             (a, attachment_zip_path(a, taken)) for a in lesson.attachments if a.archived_at is None
         ]
-        page.answers = answers.get(lesson.id, [])
-        for answer in page.answers:
-            for learner_file in answer.files:
+        page.prompt_reflections = prompt_reflections.get(lesson.id, [])
+        for prompt_reflection in page.prompt_reflections:
+            for learner_file in prompt_reflection.files:
                 page.file_paths[learner_file.id] = learner_file_zip_path(
                     learner_file, taken, "my-files"
                 )
@@ -249,15 +249,15 @@ def _copy_module_files(
         with storage.open_blob(attachment.sha256) as source:
             _copy_into(archive, name, source, attachment.size, attachment.content_type)
     for page in pages:
-        for answer in page.answers:
-            for learner_file in answer.files:
+        for prompt_reflection in page.prompt_reflections:
+            for learner_file in prompt_reflection.files:
                 _copy_learner_file(archive, learner_file, page.file_paths[learner_file.id], storage)
 
 
-def _answers_by_lesson(
+def _reflections_by_lesson(
     session: Session, user: User, lesson_ids: list[int]
-) -> dict[int, list[reflections.Answer]]:
-    """The prompts of these lessons with the learner's answers and files (two queries)."""
+) -> dict[int, list[reflections.PromptReflection]]:
+    """The prompts of these lessons with the learner's reflections and files (two queries)."""
     rows = session.execute(
         select(Prompt, Reflection)
         .outerjoin(
@@ -267,12 +267,12 @@ def _answers_by_lesson(
         .order_by(Prompt.lesson_id, Prompt.position, Prompt.id)
     ).all()
     files = _files_by_reflection(session, user, [r.id for _, r in rows if r is not None])
-    result: dict[int, list[reflections.Answer]] = {}
+    result: dict[int, list[reflections.PromptReflection]] = {}
     for prompt, reflection in rows:
-        answer = reflections.Answer(
+        prompt_reflection = reflections.PromptReflection(
             prompt, reflection, files.get(reflection.id, []) if reflection else []
         )
-        result.setdefault(prompt.lesson_id, []).append(answer)
+        result.setdefault(prompt.lesson_id, []).append(prompt_reflection)
     return result
 
 
@@ -329,7 +329,7 @@ def write_work_zip(
     session: Session, user: User, out: BinaryIO, *, storage: Storage, render: Render
 ) -> None:
     """Write everything the learner wrote and uploaded as a zip: a readable ``index.html``,
-    the same as data in ``work.json`` (every revision of every answer), and their files.
+    the same as data in ``work.json`` (every revision of every reflection), and their files.
     """
     work = _load_work(session, user)
     taken: set[str] = set()
@@ -356,7 +356,7 @@ def write_work_zip(
 
 
 def _load_work(session: Session, user: User) -> _Work:
-    """The learner's answers with their revisions and feedback, files, enrollments, progress."""
+    """The learner's reflections with their revisions and feedback, files, enrollments, progress."""
     items = reflections.my_work(session, user)
     history: dict[int, list[ReflectionRevision]] = {}
     if items:
@@ -440,7 +440,7 @@ def _work_data(user: User, work: _Work, file_names: dict[int, str]) -> dict[str,
 def _reflection_data(
     item: reflections.WorkItem, work: _Work, file_names: dict[int, str]
 ) -> dict[str, Any]:
-    """One answer in ``work.json``: its text, every revision, its files and its feedback."""
+    """One reflection in ``work.json``: its text, every revision, its files and its feedback."""
     return {
         "module": item.module.slug,
         "lesson": item.lesson.slug,

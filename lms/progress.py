@@ -58,8 +58,8 @@ class NotOpenedError(Exception):
     """The learner has not opened the lesson (it may be locked), so it cannot be completed."""
 
 
-class MissingAnswersError(Exception):
-    """Required prompts of the lesson have no submitted answer yet."""
+class MissingReflectionsError(Exception):
+    """Required prompts of the lesson have no submitted reflection yet."""
 
     def __init__(self, prompts: list[Prompt]) -> None:
         super().__init__(", ".join(p.key for p in prompts))
@@ -337,8 +337,8 @@ _RESUME_AT = (
 )
 
 
-def missing_answers(session: Session, user: User, lesson: Lesson) -> list[Prompt]:
-    """The lesson's current required prompts that the learner has not submitted an answer to."""
+def missing_reflections(session: Session, user: User, lesson: Lesson) -> list[Prompt]:
+    """The lesson's current required prompts that the learner has not submitted a reflection on."""
     submitted = exists().where(
         Reflection.prompt_id == Prompt.id,
         Reflection.user_id == user.id,
@@ -383,8 +383,8 @@ def complete_lesson(session: Session, user: User, lesson: Lesson, enrollment: En
     """Mark the lesson complete; returns True when this finished the whole module.
 
     Raises NotOpenedError when the learner never opened it (a locked lesson cannot
-    have been), and MissingAnswersError naming the required prompts without a
-    submitted answer.
+    have been), and MissingReflectionsError naming the required prompts without a
+    submitted reflection.
     """
     progress = session.scalar(
         select(LessonProgress).where(
@@ -393,9 +393,9 @@ def complete_lesson(session: Session, user: User, lesson: Lesson, enrollment: En
     )
     if progress is None:
         raise NotOpenedError(lesson.slug)
-    missing = missing_answers(session, user, lesson)
+    missing = missing_reflections(session, user, lesson)
     if missing:
-        raise MissingAnswersError(missing)
+        raise MissingReflectionsError(missing)
     now = now_utc()
     if progress.status != ProgressStatus.COMPLETE:
         progress.status = ProgressStatus.COMPLETE

@@ -36,7 +36,7 @@ from lms.models import (
     User,
 )
 
-MAX_ANSWER_CHARS = 100_000
+MAX_REFLECTION_CHARS = 100_000
 
 
 class ConflictError(Exception):
@@ -51,20 +51,20 @@ class ConflictError(Exception):
         self.based_on = based_on
 
 
-class EmptyAnswerError(ValueError):
-    """An empty answer cannot be submitted."""
+class EmptyReflectionError(ValueError):
+    """An empty reflection cannot be submitted."""
 
 
 class UnknownRevisionError(ValueError):
-    """The save names a revision the answer never had (a page that is not the server's)."""
+    """The save names a revision the reflection never had (a page that is not the server's)."""
 
 
 class GoneError(LookupError):
-    """The learner or the answer was deleted while the save was on its way: nothing is stored."""
+    """The learner or the reflection was deleted while the save was on its way: nothing stored."""
 
 
 @dataclass
-class Answer:
+class PromptReflection:
     """A prompt of a lesson with the learner's reflection on it (if any) and its files."""
 
     prompt: Prompt
@@ -86,7 +86,7 @@ class Answer:
 
 # Built once (every lesson page runs it): building a statement costs about as much as
 # running it.
-_LESSON_ANSWERS = (
+_LESSON_REFLECTIONS = (
     select(Prompt, Reflection, LearnerFile)
     .outerjoin(
         Reflection,
@@ -104,15 +104,17 @@ _LESSON_ANSWERS = (
 )
 
 
-def answers_for_lesson(session: Session, user: User, lesson: Lesson) -> list[Answer]:
-    """The lesson's current prompts in order, with the learner's answers and files (one query)."""
-    rows = session.execute(_LESSON_ANSWERS, {"user_id": user.id, "lesson_id": lesson.id})
-    answers: dict[int, Answer] = {}
+def reflections_for_lesson(session: Session, user: User, lesson: Lesson) -> list[PromptReflection]:
+    """The lesson's current prompts in order, the learner's reflections and files (one query)."""
+    rows = session.execute(_LESSON_REFLECTIONS, {"user_id": user.id, "lesson_id": lesson.id})
+    prompt_reflections: dict[int, PromptReflection] = {}
     for prompt, reflection, learner_file in rows:
-        answer = answers.setdefault(prompt.id, Answer(prompt, reflection))
+        prompt_reflection = prompt_reflections.setdefault(
+            prompt.id, PromptReflection(prompt, reflection)
+        )
         if learner_file is not None:
-            answer.files.append(learner_file)
-    return list(answers.values())
+            prompt_reflection.files.append(learner_file)
+    return list(prompt_reflections.values())
 
 
 def find_reflection(session: Session, user: User, prompt: Prompt) -> Reflection | None:
@@ -171,10 +173,10 @@ def submit(
 ) -> Reflection:
     """Save the text as a submitted (final) revision; it can be edited and submitted again.
 
-    Raises EmptyAnswerError for an empty text, ConflictError as ``save_draft`` does.
+    Raises EmptyReflectionError for an empty text, ConflictError as ``save_draft`` does.
     """
     if not body.strip():
-        raise EmptyAnswerError(prompt.key)
+        raise EmptyReflectionError(prompt.key)
     return _save(session, user, prompt, body, based_on, reflection, submitted=True)
 
 
@@ -190,8 +192,8 @@ def _save(
 ) -> Reflection:
     """The save of either verb: its reflection found or created, its base checked, then
     one conditional UPDATE and the new revision."""
-    if len(body) > MAX_ANSWER_CHARS:
-        raise ValueError(f"an answer has at most {MAX_ANSWER_CHARS} characters")
+    if len(body) > MAX_REFLECTION_CHARS:
+        raise ValueError(f"an answer has at most {MAX_REFLECTION_CHARS} characters")
     reflection = _learners_reflection(session, user, prompt, reflection)
     now = now_utc()
     if reflection is None:
@@ -383,7 +385,7 @@ def revisions(session: Session, reflection: Reflection) -> list[ReflectionRevisi
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One answer on "My work": the reflection with its prompt, lesson and module loaded."""
+    """One reflection on "My work": the reflection with its prompt, lesson and module loaded."""
 
     reflection: Reflection
     prompt: Prompt

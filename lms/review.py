@@ -1,4 +1,4 @@
-"""The facilitator's reflections inbox: finding submitted answers, feedback, review states.
+"""The facilitator's reflections inbox: finding submitted reflections, feedback, review states.
 
 Functions take the session and the acting user, flush, and never commit. Access is the
 caller's: the statements here are built on lms.visibility's rules.
@@ -79,7 +79,7 @@ def taught_modules(session: Session, user: User) -> list[Module]:
 
 
 def lessons_of(session: Session, module_id: int) -> list[Lesson]:
-    """The module's lessons in order (archived ones too: their answers stay in the inbox)."""
+    """The module's lessons in order (archived ones too: their reflections stay in the inbox)."""
     return list(
         session.scalars(
             select(Lesson).where(Lesson.module_id == module_id).order_by(Lesson.position)
@@ -215,7 +215,7 @@ def feedback_for_learner(
 
 
 def unread_feedback_count(session: Session, learner: User) -> int:
-    """How many pieces of feedback on the learner's answers they have not seen yet."""
+    """How many pieces of feedback on the learner's reflections they have not seen yet."""
     return session.scalar(
         select(func.count(Feedback.id))
         .join(Reflection, Reflection.id == Feedback.reflection_id)

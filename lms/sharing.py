@@ -1,7 +1,7 @@
-"""Peer sharing: a learner shares a submitted answer with their cohorts, members reply,
+"""Peer sharing: a learner shares a submitted reflection with their cohorts, members reply,
 facilitators hide what should not be there.
 
-An answer is shared with every cohort of its author that works through its module;
+A reflection is shared with every cohort of its author that works through its module;
 never by default, and withdrawn at any time. Functions take the session and the acting
 user, flush, and never commit.
 """
@@ -35,7 +35,7 @@ REPLY_MAX_LENGTH = 1000
 
 
 class NotShareableError(ValueError):
-    """Only one's own submitted answers can be shared."""
+    """Only one's own submitted reflections can be shared."""
 
 
 def may_moderate(session: Session, user: User, cohort: Cohort) -> bool:
@@ -53,7 +53,7 @@ def may_moderate(session: Session, user: User, cohort: Cohort) -> bool:
 
 
 def gallery(cohort: Cohort, prompt_id: int | None = None) -> Select:
-    """The cohort's shared answers, by prompt in course order, newest share first."""
+    """The cohort's shared reflections, by prompt in course order, newest share first."""
     statement = reflections_with_context().where(in_gallery(cohort.id))
     if prompt_id is not None:
         statement = statement.where(Reflection.prompt_id == prompt_id)
@@ -89,7 +89,7 @@ def replies_to(
 
 
 def shareable(session: Session, user: User, cohort: Cohort) -> list[Reflection]:
-    """The user's submitted answers on the cohort's modules that are not shared yet."""
+    """The user's submitted reflections on the cohort's modules that are not shared yet."""
     statement = (
         reflections_with_context()
         .join(CohortModule, CohortModule.module_id == Lesson.module_id)
@@ -106,7 +106,7 @@ def shareable(session: Session, user: User, cohort: Cohort) -> list[Reflection]:
 
 
 def share(session: Session, user: User, reflection: Reflection) -> None:
-    """Share the user's own submitted answer with their cohorts."""
+    """Share the user's own submitted reflection with their cohorts."""
     if reflection.user_id != user.id or reflection.submitted_at is None:
         raise NotShareableError
     if reflection.shared_at is None:
@@ -115,7 +115,7 @@ def share(session: Session, user: User, reflection: Reflection) -> None:
 
 
 def withdraw(session: Session, user: User, reflection: Reflection) -> None:
-    """Stop sharing the user's answer; replies stay hidden with it until shared again."""
+    """Stop sharing the user's reflection; replies stay hidden with it until shared again."""
     if reflection.user_id != user.id:
         raise NotShareableError
     reflection.shared_at = None
@@ -125,7 +125,7 @@ def withdraw(session: Session, user: User, reflection: Reflection) -> None:
 def reply(
     session: Session, user: User, cohort: Cohort, reflection: Reflection, text: str
 ) -> PeerReply:
-    """A member's short reply, in light Markdown, to an answer in the cohort's gallery."""
+    """A member's short reply, in light Markdown, to a reflection in the cohort's gallery."""
     peer_reply = PeerReply(
         reflection_id=reflection.id,
         cohort_id=cohort.id,
@@ -139,7 +139,7 @@ def reply(
 
 
 def hide_reflection(session: Session, actor: User, cohort: Cohort, reflection: Reflection) -> None:
-    """Take a shared answer out of every gallery (moderation); audited."""
+    """Take a shared reflection out of every gallery (moderation); audited."""
     reflection.hidden_at = now_utc()
     reflection.hidden_by_id = actor.id
     audit.record(session, actor, "reflection.hidden", reflection, cohort_id=cohort.id)
@@ -154,7 +154,7 @@ def hide_reply(session: Session, actor: User, peer_reply: PeerReply) -> None:
     session.flush()
 
 
-def hidden_answers(cohort: Cohort) -> Select:
+def hidden_reflections(cohort: Cohort) -> Select:
     """Answers a moderator hid from the cohort's gallery, most recently hidden first."""
     return (
         reflections_with_context()
@@ -174,7 +174,7 @@ def hidden_replies(cohort: Cohort) -> Select:
 
 
 def show_reflection(session: Session, actor: User, cohort: Cohort, reflection: Reflection) -> None:
-    """Undo a hide: the answer shows again wherever its author shares it; audited."""
+    """Undo a hide: the reflection shows again wherever its author shares it; audited."""
     reflection.hidden_at = None
     reflection.hidden_by_id = None
     audit.record(session, actor, "reflection.shown", reflection, cohort_id=cohort.id)

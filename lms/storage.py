@@ -7,7 +7,7 @@ Layout of the data dir (nothing here is ever served directly):
   when the database transaction that refers to them commits;
 - ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation, with
   ``<token>.json`` (who uploaded it) and ``<token>.status.json`` (how its import goes);
-- ``learner-files/<user id>/<public id>``: the files learners attach to their answers;
+- ``learner-files/<user id>/<public id>``: the files learners attach to their reflections;
 - ``.backup-<random>/``, ``.restore-<random>/``: folders a backup or a restore holds
   while it runs (``held_folder``); one a killed process left behind is swept.
 

@@ -1,7 +1,7 @@
 """Who may see what, as query predicates the domain and the web both use.
 
 The rules: admins see every cohort; a facilitator sees the cohorts where they hold a
-facilitator membership, and in them only the learners, answers and files of those
+facilitator membership, and in them only the learners, reflections and files of those
 cohorts' modules; a learner sees the cohorts they belong to, their own work and what
 was shared with those cohorts. Anything else answers 404, never 403, so ids of other
 people's objects tell nothing.
@@ -82,8 +82,8 @@ def by_staff_cohort_learner(user: User, cohort_id: int | None = None):
         .join(CohortModule.__table__, CohortModule.cohort_id == learner.c.cohort_id)
         .where(*conditions)
         .correlate(Reflection, Lesson)
-        # A fence (PostgreSQL keeps a subquery with OFFSET as it is): checked per answer
-        # by index as the inbox walks answers newest first, not turned into a join over
+        # A fence (PostgreSQL keeps a subquery with OFFSET as it is): checked per reflection
+        # by index as the inbox walks reflections newest first, not turned into a join over
         # every learner of the cohort that it then filters row by row.
         .offset(0)
     )

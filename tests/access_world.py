@@ -138,14 +138,14 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
     _progress(db, learner_b, lesson_1, complete=False)
     db.commit()
     answer = make_reflection(db, learner_a, prompt_1, "What I learned about listening")
-    hidden_answer = make_reflection(db, learner_a, prompt_2, "What I fear at home")
+    hidden_reflection = make_reflection(db, learner_a, prompt_2, "What I fear at home")
     make_reflection(db, learner_b, prompt_1, "Learner B's answer")
-    answer.shared_at = hidden_answer.shared_at = now_utc()
-    hidden_answer.hidden_at, hidden_answer.hidden_by_id = now_utc(), facilitator_a.id
+    answer.shared_at = hidden_reflection.shared_at = now_utc()
+    hidden_reflection.hidden_at, hidden_reflection.hidden_by_id = now_utc(), facilitator_a.id
     learner_file = learner_files.add_file(
         db,
         learner_a,
-        hidden_answer,
+        hidden_reflection,
         io.BytesIO(b"My notes from the circle\n"),
         "notes.txt",
         storage=Storage(Path(data_dir)),
@@ -167,7 +167,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
         hidden_at=now_utc(),
         hidden_by_id=facilitator_a.id,
     )
-    live = LiveSession(
+    live_session = LiveSession(
         cohort_id=cohort_a.id,
         title="Listening circle",
         starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
@@ -175,7 +175,7 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
     invitation = Invitation(cohort_id=cohort_a.id, email="invitee@example.org")
     to_b = Invitation(cohort_id=cohort_b.id, email=learner_a.email, invited_by_id=facilitator_b.id)
     to_c = Invitation(cohort_id=cohort_c.id, email=learner_a.email)
-    db.add_all([reply, hidden_reply, live, invitation, to_b, to_c])
+    db.add_all([reply, hidden_reply, live_session, invitation, to_b, to_c])
     db.commit()
 
     package_zip = zip_folder(MINIMAL, tmp_path / "package.zip", top="listening-circles")
@@ -200,11 +200,11 @@ def build_access_world(app: Flask, db: Session, tmp_path: Path, uploads: bool = 
         # Learner A's work and cohort A's objects.
         "public_id": learner_file.public_id,
         "reflection_id": answer.id,
-        "hidden_answer": hidden_answer.id,
+        "hidden_reflection": hidden_reflection.id,
         "cohort_id": cohort_a.id,
         "other_cohort": cohort_b.id,
         "open_cohort": cohort_c.id,
-        "live_id": live.id,
+        "live_session_id": live_session.id,
         "invitation_id": invitation.id,
         "reply_id": reply.id,
         "hidden_reply": hidden_reply.id,
@@ -245,7 +245,7 @@ _LIVE_SESSION = {
 }
 
 
-def _answer(w: World) -> dict[str, Any]:
+def _reflection_form(w: World) -> dict[str, Any]:
     p = w.ids["prompt_id"]
     return {f"p{p}-body": "A new thought", f"p{p}-revision": "1"}
 
@@ -272,8 +272,8 @@ FORMS: dict[str, Callable[[World], dict[str, Any]]] = {
     "accounts.change_password": lambda w: {"current_password": PASSWORD, **_NEW_PASSWORD},
     "accounts.reset_request": lambda w: {"email": w.ids["learner_email"]},
     "accounts.reset_password": lambda w: _NEW_PASSWORD,
-    "learner.save_answer": _answer,
-    "learner.save_lesson": lambda w: {**_answer(w), f"p{w.ids['prompt_id']}-save": "y"},
+    "learner.save_reflection": _reflection_form,
+    "learner.save_lesson": lambda w: {**_reflection_form(w), f"p{w.ids['prompt_id']}-save": "y"},
     "learner.upload_files": _upload,
     "learner.join_cohort": lambda w: {"code": w.ids["join_code"]},
     "learner.reply": lambda w: {"body": "Thank you for sharing"},
@@ -307,7 +307,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "learner.accept_invitation": {"token": "invitation_token"},
     "learner.decline_invitation": {"token": "invitation_to_decline"},
     "learner.cohort_feed": {"token": "feed_token"},
-    "facilitator.show_shared_answer": {"reflection_id": "hidden_answer"},
+    "facilitator.show_shared_reflection": {"reflection_id": "hidden_reflection"},
     "facilitator.show_reply": {"reply_id": "hidden_reply"},
     "admin.import_preview": {"token": "import_token"},
     "admin.import_status": {"token": "import_token"},

@@ -82,7 +82,7 @@ class HostileSite:
         self.import_package()
         self.open_cohorts()
         self.schedule_live_sessions()
-        self.answer_and_share()
+        self.reflect_and_share()
         self.upload_files()
         self.reply_and_give_feedback()
         self.echo_back()
@@ -250,7 +250,7 @@ class HostileSite:
 
     # --- answers, files, replies, feedback ---
 
-    def answer_and_share(self) -> None:
+    def reflect_and_share(self) -> None:
         """The author answers every prompt with a text, submits, completes and shares."""
         author, lessons = self.author, f"/modules/{MODULE_SLUG}/lessons"
         author.post(f"/modules/{MODULE_SLUG}/enroll", {})

@@ -65,8 +65,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("learner.attachment", "GET"):                 (LOGIN, 200,   404,   404,   404,   404),
     ("media.media_file", "GET"):                   (LOGIN, 200,   200,   200,   200,   200),
     # Learner A's answer to lesson 2's prompt, and her files.
-    ("learner.save_answer", "POST"):               (401,   302,   404,   404,   404,   404),
-    ("learner.answer_revisions", "GET"):           (LOGIN, 200,   404,   404,   404,   404),
+    ("learner.save_reflection", "POST"):               (401,   302,   404,   404,   404,   404),
+    ("learner.reflection_revisions", "GET"):           (LOGIN, 200,   404,   404,   404,   404),
     ("learner.upload_files", "POST"):              (LOGIN, 302,   404,   404,   404,   404),
     ("learner.learner_file", "GET"):               (LOGIN, 200,   404,   200,   404,   200),
     ("learner.delete_file", "POST"):               (LOGIN, 302,   404,   404,   404,   404),
@@ -111,8 +111,8 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("facilitator.edit_live_session", "GET"):      (LOGIN, 404,   404,   200,   404,   200),
     ("facilitator.edit_live_session", "POST"):     (LOGIN, 404,   404,   302,   404,   302),
     ("facilitator.delete_live_session", "POST"):   (LOGIN, 404,   404,   302,   404,   302),
-    ("facilitator.hide_shared_answer", "POST"):    (LOGIN, 404,   404,   302,   404,   302),
-    ("facilitator.show_shared_answer", "POST"):    (LOGIN, 404,   404,   302,   404,   302),
+    ("facilitator.hide_shared_reflection", "POST"):    (LOGIN, 404,   404,   302,   404,   302),
+    ("facilitator.show_shared_reflection", "POST"):    (LOGIN, 404,   404,   302,   404,   302),
     ("facilitator.hide_reply", "POST"):            (LOGIN, 404,   404,   302,   404,   302),
     ("facilitator.show_reply", "POST"):            (LOGIN, 404,   404,   302,   404,   302),
     ("facilitator.hidden", "GET"):                 (LOGIN, 404,   404,   200,   404,   200),
@@ -152,7 +152,7 @@ MATRIX: dict[tuple[str, str], tuple[int | str, ...]] = {
 RUN_LAST = [
     ("learner.join_cohort", "POST"),  # joining cohort C uses up learner A's invitation to it
     ("learner.enroll", "POST"),  # the staff become enrolled in the module
-    ("facilitator.hide_shared_answer", "POST"),  # the answer leaves the gallery
+    ("facilitator.hide_shared_reflection", "POST"),  # the answer leaves the gallery
     ("learner.withdraw", "POST"),  # so does this one
     ("learner.delete_file", "POST"),
     ("facilitator.delete_live_session", "POST"),
@@ -214,7 +214,14 @@ def test_each_actor_gets_the_answer_of_the_matrix(app, db, tmp_path, actor):
 
 
 # Arguments that name an object belonging to the cohort in the same URL.
-COHORT_OBJECTS = {"live_id", "invitation_id", "reflection_id", "reply_id", "user_id", "token"}
+COHORT_OBJECTS = {
+    "live_session_id",
+    "invitation_id",
+    "reflection_id",
+    "reply_id",
+    "user_id",
+    "token",
+}
 
 
 def test_an_object_is_found_only_under_its_own_cohort(app, db, tmp_path):

@@ -49,7 +49,7 @@ STAFF_PAGES = [
     "learner.learner_file",
 ]
 # What learner A reads as herself.
-OWN_PAGES = ["learner.my_work", "learner.answer_revisions", "learner.learner_file"]
+OWN_PAGES = ["learner.my_work", "learner.reflection_revisions", "learner.learner_file"]
 
 
 @pytest.mark.parametrize(

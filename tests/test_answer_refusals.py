@@ -15,7 +15,7 @@ from lms import reflections
 from lms.models import Prompt, Reflection, ReflectionRevision, User
 from lms.people import erasure
 from lms.web.database import database
-from lms.web.learner import answers
+from lms.web.learner import reflections as reflection_views
 from lms.web.storage import storage
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
@@ -128,7 +128,7 @@ def test_an_account_deleted_while_its_save_is_on_its_way_stores_nothing(
     if saved_first:
         assert _save(client, prompt, "First", 0).status_code == 200
         revision = 1
-    real_writing = answers.writing
+    real_writing = reflection_views.writing
 
     @contextmanager
     def the_account_is_deleted_first(session):
@@ -139,7 +139,7 @@ def test_an_account_deleted_while_its_save_is_on_its_way_stores_nothing(
         with real_writing(session):
             yield session
 
-    monkeypatch.setattr(answers, "writing", the_account_is_deleted_first)
+    monkeypatch.setattr(reflection_views, "writing", the_account_is_deleted_first)
 
     response = _save(client, prompt, "Typed as the account went", revision)
 

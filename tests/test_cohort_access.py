@@ -21,17 +21,17 @@ def world(db):
     cohort_b = make_cohort(db, "B", [module], [people["facilitator_b"]], [people["learner_b"]])
     invitation = Invitation(cohort_id=cohort_a.id, email="newcomer@example.org")
     db.add(invitation)
-    live = LiveSession(
+    live_session = LiveSession(
         cohort_id=cohort_a.id, title="Circle", starts_at=datetime(2026, 3, 10, 17, tzinfo=UTC)
     )
-    db.add(live)
+    db.add(live_session)
     db.commit()
     prompt = module.lessons[0].prompts[0]
     reflection = make_reflection(db, people["learner_a"], prompt, "My answer in A")
     ids = {
         "cohort": cohort_a.id,
         "cohort_b": cohort_b.id,
-        "live": live.id,
+        "live_session": live_session.id,
         "invitation": invitation.id,
         "reflection": reflection.id,
         "module": module.id,
@@ -53,14 +53,14 @@ STAFF_ROUTES = [
     ("POST", "/facilitate/cohorts/{cohort}/invitations/{invitation}/cancel"),
     ("GET", "/facilitate/cohorts/{cohort}/sessions/new"),
     ("POST", "/facilitate/cohorts/{cohort}/sessions/new"),
-    ("GET", "/facilitate/cohorts/{cohort}/sessions/{live}/edit"),
-    ("POST", "/facilitate/cohorts/{cohort}/sessions/{live}/edit"),
-    ("POST", "/facilitate/cohorts/{cohort}/sessions/{live}/delete"),
+    ("GET", "/facilitate/cohorts/{cohort}/sessions/{live_session}/edit"),
+    ("POST", "/facilitate/cohorts/{cohort}/sessions/{live_session}/edit"),
+    ("POST", "/facilitate/cohorts/{cohort}/sessions/{live_session}/delete"),
 ]
 MEMBER_ROUTES = [
     ("GET", "/cohorts/{cohort}"),
     ("GET", "/cohorts/{cohort}/calendar.ics"),
-    ("GET", "/cohorts/{cohort}/sessions/{live}.ics"),
+    ("GET", "/cohorts/{cohort}/sessions/{live_session}.ics"),
 ]
 ADMIN_ROUTES = [
     ("GET", "/admin/cohorts/{cohort}/edit"),
@@ -111,7 +111,7 @@ def test_a_session_of_another_cohort_is_not_found_through_mine(world, auth):
     people, ids = world
     auth.login(people["learner_b"].email)
     assert auth.client.get(f"/cohorts/{ids['cohort_b']}").status_code == 200
-    path = f"/cohorts/{ids['cohort_b']}/sessions/{ids['live']}.ics"
+    path = f"/cohorts/{ids['cohort_b']}/sessions/{ids['live_session']}.ics"
     assert auth.client.get(path).status_code == 404
 
 

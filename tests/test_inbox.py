@@ -229,7 +229,7 @@ def test_drafts_and_other_modules_are_not_found(world, auth):
 # --- Query budget -----------------------------------------------------------------
 
 
-def _bulk_answers(db, cohort_id, prompt_ids, learners, first=0):
+def _bulk_reflections(db, cohort_id, prompt_ids, learners, first=0):
     """Many learners of the cohort, each with a submitted answer to every prompt."""
     users = db.scalars(
         insert(User).returning(User.id),
@@ -268,14 +268,14 @@ def test_inbox_costs_the_same_queries_for_5_and_500_answers(db, auth, count_quer
     cohort = make_cohort(db, modules=[module], facilitators=[facilitator])
     prompts = [lesson.prompts[0].id for lesson in module.lessons]
     path = "/facilitate/reflections" + query.format(module=module.id, lesson=module.lessons[0].id)
-    _bulk_answers(db, cohort.id, prompts, learners=1)  # 5 answers
+    _bulk_reflections(db, cohort.id, prompts, learners=1)  # 5 answers
     auth.login(facilitator.email)
 
     # The counter reuses one list: read each count before the next block.
     with count_queries as q:
         assert auth.client.get(path).status_code == 200
     small = q.count
-    _bulk_answers(db, cohort.id, prompts, learners=99, first=1)  # 500 answers
+    _bulk_reflections(db, cohort.id, prompts, learners=99, first=1)  # 500 answers
     with count_queries as q:
         page = auth.client.get(path).get_data(as_text=True)
     large = q.count

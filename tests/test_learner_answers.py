@@ -10,8 +10,8 @@ from sqlalchemy import event, select
 from lms import reflections
 from lms.models import Prompt, Reflection, ReflectionRevision, User
 from lms.web.database import database
-from lms.web.learner import answers
-from lms.web.learner.forms import AnswerForm
+from lms.web.learner import reflections as reflection_views
+from lms.web.learner.forms import ReflectionForm
 from tests.conftest import csrf_token
 from tests.factories import make_enrollment, make_module
 from tests.lesson_page import page_form
@@ -215,7 +215,7 @@ def test_the_lesson_page_writes_out_what_answer_form_renders(app, client, db, se
     autosave(client, prompt, 'Tea & <quiet> "mornings"', 0)
     page = client.get(url).get_data(as_text=True)
     with app.test_request_context():
-        form = AnswerForm.for_prompt(
+        form = ReflectionForm.for_prompt(
             prompt, formdata=None, data={"body": 'Tea & <quiet> "mornings"', "revision": 1}
         )
         expected = [
@@ -247,7 +247,7 @@ def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
     user, _module, prompt, _url = setup
     token = csrf_token(client)
     assert autosave(client, prompt, "From this phone", 0, token).status_code == 200
-    real_writing = answers.writing
+    real_writing = reflection_views.writing
 
     @contextmanager
     def another_device_saves_first(session):
@@ -264,7 +264,7 @@ def test_a_save_landing_between_the_read_and_the_write_is_a_conflict(
         with real_writing(session):
             yield session
 
-    monkeypatch.setattr(answers, "writing", another_device_saves_first)
+    monkeypatch.setattr(reflection_views, "writing", another_device_saves_first)
 
     response = autosave(client, prompt, "From this phone, more", 1, token)
 

@@ -49,7 +49,7 @@ def lesson(client, db, make_user, auth):
     return user, url, first, second, form
 
 
-def _answers(db, user):
+def _reflections(db, user):
     rows = db.scalars(select(Reflection).where(Reflection.user_id == user.id))
     answers = {r.prompt_id: (r.current_body, r.state.value) for r in rows}
     db.commit()
@@ -67,7 +67,7 @@ def test_submitting_one_answer_keeps_what_was_typed_in_the_other(client, db, les
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{url}#prompt-{first.id}")
-    assert _answers(db, user) == {
+    assert _reflections(db, user) == {
         first.id: ("Rivers and tea", "submitted"),
         second.id: ("A photo of the sea", "draft"),
     }
@@ -101,7 +101,7 @@ def test_every_button_of_the_page_keeps_every_box(client, db, with_a_file, butto
     response = page.send(client, name, _typed(first, second))
 
     assert response.status_code == 302
-    assert {p: body for p, (body, _state) in _answers(db, user).items()} == {
+    assert {p: body for p, (body, _state) in _reflections(db, user).items()} == {
         first.id: "Rivers and tea",
         second.id: "A photo of the sea",
     }
@@ -115,7 +115,7 @@ def test_files_chosen_are_attached_whichever_button_is_pressed(client, db, lesso
 
     assert response.status_code == 302
     assert [f.filename for f in db.scalars(select(LearnerFile))] == ["sea.txt"]
-    assert _answers(db, user)[first.id] == ("Rivers and tea", "submitted")
+    assert _reflections(db, user)[first.id] == ("Rivers and tea", "submitted")
 
 
 def test_remove_removes_that_file_and_mark_complete_completes(client, db, with_a_file):
@@ -157,14 +157,14 @@ def test_a_conflict_on_one_box_shows_both_texts_and_keeps_the_other_box(app, cli
     html = response.get_data(as_text=True)
     assert "Written on my phone</textarea>" in html
     assert "Rivers and tea</textarea>" in html
-    assert _answers(db, user) == {
+    assert _reflections(db, user) == {
         first.id: ("Written on my phone", "draft"),
         second.id: ("A photo of the sea", "draft"),
     }
     # Keeping both texts from the conflict page.
     conflict = page_form(html, page.action)
     assert conflict.send(client, f"p{first.id}-combine").status_code == 302
-    assert _answers(db, user)[first.id] == ("Written on my phone\n\nRivers and tea", "draft")
+    assert _reflections(db, user)[first.id] == ("Written on my phone\n\nRivers and tea", "draft")
 
 
 def test_choosing_for_one_of_two_conflicts_keeps_the_other_in_conflict(app, client, db, lesson):
@@ -184,7 +184,7 @@ def test_choosing_for_one_of_two_conflicts_keeps_the_other_in_conflict(app, clie
     assert "Phone, second</textarea>" in html
     assert "A photo of the sea</textarea>" in html
     assert "Phone, first</textarea>" not in html
-    assert _answers(db, user) == {
+    assert _reflections(db, user) == {
         first.id: ("Rivers and tea", "draft"),
         second.id: ("Phone, second", "draft"),
     }
@@ -234,7 +234,7 @@ def test_a_box_out_of_date_and_a_box_in_conflict_both_stay_on_screen(app, client
     html = response.get_data(as_text=True)
     assert "Rivers and tea</textarea>" in html
     assert "A photo of the sea</textarea>" in html
-    assert _answers(db, user) == {second.id: ("Phone", "draft")}
+    assert _reflections(db, user) == {second.id: ("Phone", "draft")}
 
 
 def test_a_box_with_u0000_comes_back_without_it_one_button_from_saved(client, db, lesson):
@@ -245,13 +245,13 @@ def test_a_box_with_u0000_comes_back_without_it_one_button_from_saved(client, db
     refused = form().send(client, f"p{first.id}-save", typed)
 
     assert refused.status_code == 400
-    assert _answers(db, user) == {}
+    assert _reflections(db, user) == {}
     shown = page_form(refused.get_data(as_text=True), url)
     assert "(U+0000)" in refused.get_data(as_text=True)
     assert shown.fields[f"p{first.id}-body"] == "Pasted notes"
     assert shown.fields[f"p{second.id}-body"] == "The sea"
     assert shown.send(client, None).status_code == 302
-    assert _answers(db, user) == {
+    assert _reflections(db, user) == {
         first.id: ("Pasted notes", "draft"),
         second.id: ("The sea", "draft"),
     }

@@ -32,9 +32,9 @@ def test_live_session_is_stored_in_utc_and_shown_in_the_viewers_zone(
     auth.login(facilitator.email)
     response = auth.post(f"/facilitate/cohorts/{cohort.id}/sessions/new", _session_form())
     assert response.status_code == 302
-    live = db.scalar(select(LiveSession))
-    assert live.starts_at == datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
-    assert (live.time_zone, live.duration_minutes) == ("Europe/Berlin", 90)
+    live_session = db.scalar(select(LiveSession))
+    assert live_session.starts_at == datetime(2026, 3, 10, 17, 30, tzinfo=UTC)
+    assert (live_session.time_zone, live_session.duration_minutes) == ("Europe/Berlin", 90)
     assert db.scalar(select(AuditEvent.action).where(AuditEvent.target_type == "live_session"))
     db.commit()
 
@@ -75,13 +75,13 @@ def test_edit_and_cancel_a_live_session(cohort_with_staff, auth, client, db):
     cohort, facilitator, _learner = cohort_with_staff
     auth.login(facilitator.email)
     auth.post(f"/facilitate/cohorts/{cohort.id}/sessions/new", _session_form())
-    live_id = db.scalar(select(LiveSession.id))
+    live_session_id = db.scalar(select(LiveSession.id))
     db.commit()  # end the read, so the app may write
-    url = f"/facilitate/cohorts/{cohort.id}/sessions/{live_id}"
+    url = f"/facilitate/cohorts/{cohort.id}/sessions/{live_session_id}"
     form = client.get(f"{url}/edit").get_data(as_text=True)
     assert 'value="18:30"' in form  # edited in the host's own time zone
     auth.post(f"{url}/edit", _session_form(start="19:00", time_zone="UTC"))
-    starts_at = db.scalar(select(LiveSession.starts_at).where(LiveSession.id == live_id))
+    starts_at = db.scalar(select(LiveSession.starts_at).where(LiveSession.id == live_session_id))
     assert starts_at == datetime(2026, 3, 10, 19, 0, tzinfo=UTC)
     db.commit()
     assert auth.post(f"{url}/delete").status_code == 302

@@ -111,7 +111,7 @@ def test_a_learner_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
 
     # Saving an answer: a new draft of her own answer, still hidden, still unreviewed.
     prompt = ids["prompt_id"]
-    data = _forged(f"p{prompt}-", **form("learner.save_answer", world))
+    data = _forged(f"p{prompt}-", **form("learner.save_reflection", world))
     _posts(app, db, world, "learner_a", f"/prompts/{prompt}/answer", data)
     answer = _row(db, Reflection, prompt_id=prompt, user_id=a)
     assert (answer.current_body, answer.revision_count) == ("A new thought", 2)
@@ -157,14 +157,16 @@ def test_staff_cannot_set_what_their_forms_do_not_offer(app, db, tmp_path):
     world = build_access_world(app, db, tmp_path, uploads=False)
     ids, facilitator = world.ids, world.users["facilitator_a"]
     cohort = f"/facilitate/cohorts/{ids['cohort_id']}"
-    live_before = _row(db, LiveSession, id=ids["live_id"])
+    live_session_before = _row(db, LiveSession, id=ids["live_session_id"])
 
     # A live session stays in its cohort with its calendar uid.
     data = _forged(**form("facilitator.edit_live_session", world))
-    _posts(app, db, world, "facilitator_a", f"{cohort}/sessions/{ids['live_id']}/edit", data)
-    live = _row(db, LiveSession, id=ids["live_id"])
-    assert (live.cohort_id, live.uid) == (ids["cohort_id"], live_before.uid)
-    assert live.time_zone == "Africa/Nairobi"
+    _posts(
+        app, db, world, "facilitator_a", f"{cohort}/sessions/{ids['live_session_id']}/edit", data
+    )
+    live_session = _row(db, LiveSession, id=ids["live_session_id"])
+    assert (live_session.cohort_id, live_session.uid) == (ids["cohort_id"], live_session_before.uid)
+    assert live_session.time_zone == "Africa/Nairobi"
 
     # A new one goes to the cohort of the URL.
     data = _forged(**{**form("facilitator.new_live_session", world), "title": "Second"})

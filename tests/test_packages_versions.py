@@ -167,9 +167,9 @@ def test_a_new_version_keeps_learners_progress_and_reflections(db, storage, make
     assert revision.prompt_text == (
         "When did you last feel truly heard? What did the other person do?"
     )
-    archived_answer = db.get(Reflection, work["answers"]["plan"])
-    assert archived_answer.prompt.lesson_id == work["second"]
-    assert archived_answer.current_body == "Plan"
+    archived_reflection = db.get(Reflection, work["answers"]["plan"])
+    assert archived_reflection.prompt.lesson_id == work["second"]
+    assert archived_reflection.current_body == "Plan"
 
     # Part-way through: they continue at the lesson now in the removed one's place.
     enrollment = db.scalar(select(Enrollment))

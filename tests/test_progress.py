@@ -130,14 +130,14 @@ def test_completing_needs_every_required_prompt_submitted(db, make_user):
         select(Prompt).where(Prompt.lesson_id == first.id).order_by(Prompt.position)
     )
 
-    with pytest.raises(progress.MissingAnswersError) as missing:
+    with pytest.raises(progress.MissingReflectionsError) as missing:
         progress.complete_lesson(db, user, first, enrollment)
     assert [p.id for p in missing.value.prompts] == [q1.id, q2.id]
 
     # A draft is not enough; a submitted answer is.
     reflections.save_draft(db, user, q1, "a draft", based_on=0)
     reflections.submit(db, user, q2, "submitted", based_on=0)
-    with pytest.raises(progress.MissingAnswersError) as missing:
+    with pytest.raises(progress.MissingReflectionsError) as missing:
         progress.complete_lesson(db, user, first, enrollment)
     assert [p.id for p in missing.value.prompts] == [q1.id]
 

@@ -108,7 +108,7 @@ def test_the_same_text_is_never_a_conflict(db, make_user, prompt):
 
 def test_submitting_needs_text_and_marks_it_for_review(db, make_user, prompt):
     user = make_user()
-    with pytest.raises(reflections.EmptyAnswerError):
+    with pytest.raises(reflections.EmptyReflectionError):
         reflections.submit(db, user, prompt, "   ", based_on=0)
     reflection = reflections.submit(db, user, prompt, "Ready", based_on=0)
     reflection.review_state = ReviewState.REVIEWED
@@ -122,7 +122,7 @@ def test_answers_of_two_learners_are_apart(db, make_user, prompt):
     reflections.save_draft(db, amina, prompt, "Amina's", based_on=0)
     reflections.save_draft(db, ben, prompt, "Ben's", based_on=0)
     db.commit()
-    [answer] = reflections.answers_for_lesson(db, ben, prompt.lesson)
+    [answer] = reflections.reflections_for_lesson(db, ben, prompt.lesson)
     assert answer.body == "Ben's"
     assert [item.reflection.current_body for item in reflections.my_work(db, amina)] == ["Amina's"]
 

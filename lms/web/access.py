@@ -53,7 +53,7 @@ def guard_blueprint(bp: Blueprint, *roles: Role) -> None:
 # --- The learner's objects ---------------------------------------------------
 # Each helper loads what one URL names, in one query, and answers 404 unless the
 # current user may see it: modules they can browse or are enrolled in, lessons and
-# prompts of modules they are enrolled in, answers and files that are theirs.
+# prompts of modules they are enrolled in, reflections and files that are theirs.
 
 
 def _or_404(value):
@@ -113,7 +113,7 @@ def load_prompt(session: Session, user: User, prompt_id: int) -> tuple[Prompt, R
     """A current prompt of a lesson the user has opened, with their reflection on it, else 404.
 
     A lesson the user has not opened may be locked for them, or in a module they are
-    not enrolled in: its prompts take no answers and no files. The lesson and module are
+    not enrolled in: its prompts take no reflections and no files. The lesson and module are
     joined to check that, not loaded: an autosave never needs them (``prompt.lesson``
     loads them when a page does).
     """
@@ -207,9 +207,9 @@ def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
 def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFile:
     """A learner file the user may download, else 404.
 
-    Its owner and admins may. A facilitator may when the file is on the owner's answer
+    Its owner and admins may. A facilitator may when the file is on the owner's reflection
     to a prompt of a module that a cohort they facilitate works through, and the owner
-    is a learner of that cohort (the inbox's rule). A file on no answer is the owner's
+    is a learner of that cohort (the inbox's rule). A file on no reflection is the owner's
     (and admins'). Facilitator memberships count only while the account has the
     facilitator role: demoting someone leaves their memberships in place.
     """
@@ -217,11 +217,11 @@ def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFi
     if user.role == Role.LEARNER:
         statement = statement.where(LearnerFile.user_id == user.id)
     elif user.role == Role.FACILITATOR:
-        on_answer = and_(
+        on_reflection = and_(
             Reflection.id == LearnerFile.reflection_id, Reflection.user_id == LearnerFile.user_id
         )
         statement = (
-            statement.outerjoin(Reflection, on_answer)
+            statement.outerjoin(Reflection, on_reflection)
             .outerjoin(Prompt, Prompt.id == Reflection.prompt_id)
             .outerjoin(Lesson, Lesson.id == Prompt.lesson_id)
             .where(or_(LearnerFile.user_id == user.id, by_staff_cohort_learner(user)))
@@ -345,7 +345,7 @@ def module_of_cohort(session: Session, cohort: Cohort, module_id: int) -> Module
 
 
 def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int) -> Reflection:
-    """An answer shown in the (already checked) cohort's gallery, else 404."""
+    """A reflection shown in the (already checked) cohort's gallery, else 404."""
     from_gallery = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
     return _or_404(
         session.scalar(from_gallery.where(Reflection.id == reflection_id, in_gallery(cohort.id)))
@@ -366,7 +366,7 @@ def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Inv
 
 
 def load_hidden_reflection(session: Session, cohort: Cohort, reflection_id: int) -> Reflection:
-    """A hidden answer of the (already checked) cohort's gallery, else 404."""
+    """A hidden reflection of the (already checked) cohort's gallery, else 404."""
     statement = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
     return _or_404(
         session.scalar(

@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
 
 
 # Sent when a person signs out or deletes their account: the browser forgets what the
-# site stored in it (local storage holds copies of answers not saved yet, keyed by
+# site stored in it (local storage holds copies of reflections not saved yet, keyed by
 # account) and the pages it cached (Back would show their words to the next person).
 # Not "cookies": the session ends by itself, and the message saying so rides in it.
 FORGET_THIS_BROWSER = {"Clear-Site-Data": '"cache", "storage"'}

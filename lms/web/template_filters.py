@@ -56,7 +56,7 @@ def _formatted(local: datetime | date, style: str, _locale: str) -> str:
 
 
 def markdown(text: str | None) -> Markup:
-    """A learner's or facilitator's light Markdown (an answer, a live session's notes) as
+    """A learner's or facilitator's light Markdown (a reflection, a live session's notes) as
     sanitised HTML: lms.html is the only source of markup."""
     return Markup(render_markdown(text or ""))  # noqa: S704  (sanitised by lms.html)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
 from lms.audit import EventFilter
@@ -63,3 +64,23 @@ class PersonForm(BaseForm):
         _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
     )
     submit = SubmitField(_l("Save role"))
+
+
+class PackageUploadForm(BaseForm):
+    package = FileField(
+        _l("Module package (.zip)"),
+        validators=[FileRequired(), FileAllowed(["zip"], _l("Choose a .zip file."))],
+        description=_l(
+            "A zip of the module's folder: module.yaml, lessons/, attachments/, media/."
+        ),
+    )
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class ConfirmImportForm(BaseForm):
+    force = BooleanField(_l("Import it anyway (this version, or an older one)"))
+    submit = SubmitField(_l("Import"))
+
+
+class CancelImportForm(BaseForm):
+    submit = SubmitField(_l("Cancel"))

@@ -11,41 +11,18 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
-from wtforms import BooleanField, SubmitField
 
 from lms import packages
 from lms.models import Module, ModuleVersion
 from lms.packages import jobs
 from lms.storage import TooLargeError
+from lms.web.admin.forms import CancelImportForm, ConfirmImportForm, PackageUploadForm
 from lms.web.admin.views import bp
 from lms.web.database import database, get_session
-from lms.web.forms import BaseForm
 from lms.web.request_limits import accepts_files
 from lms.web.storage import storage
-
-
-class PackageUploadForm(BaseForm):
-    package = FileField(
-        _l("Module package (.zip)"),
-        validators=[FileRequired(), FileAllowed(["zip"], _l("Choose a .zip file."))],
-        description=_l(
-            "A zip of the module's folder: module.yaml, lessons/, attachments/, media/."
-        ),
-    )
-    submit = SubmitField(_l("Upload and preview"))
-
-
-class ConfirmImportForm(BaseForm):
-    force = BooleanField(_l("Import it anyway (this version, or an older one)"))
-    submit = SubmitField(_l("Import"))
-
-
-class CancelImportForm(BaseForm):
-    submit = SubmitField(_l("Cancel"))
 
 
 def _load_upload(token: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A cohort's gallery as its facilitators moderate it: hiding and showing answers and replies."""
+"""A cohort's gallery as its facilitators moderate it: hiding, showing reflections and replies."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _back_to_gallery(cohort: Cohort):
 
 
 @bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/hide")
-def hide_shared_answer(cohort_id: int, reflection_id: int):
+def hide_shared_reflection(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_gallery_reflection(session, cohort, reflection_id)
@@ -55,7 +55,7 @@ def hidden(cohort_id: int, kind: str):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     statement = (
-        sharing.hidden_answers(cohort) if kind == "answers" else sharing.hidden_replies(cohort)
+        sharing.hidden_reflections(cohort) if kind == "answers" else sharing.hidden_replies(cohort)
     )
     page = paginate(session, statement, page_number(request.args.get("page")))
     return render_template(
@@ -64,7 +64,7 @@ def hidden(cohort_id: int, kind: str):
 
 
 @bp.post("/cohorts/<int:cohort_id>/gallery/<int:reflection_id>/show")
-def show_shared_answer(cohort_id: int, reflection_id: int):
+def show_shared_reflection(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_hidden_reflection(session, cohort, reflection_id)

@@ -39,12 +39,12 @@ def _session_details(form: LiveSessionForm) -> cohorts.LiveSessionDetails | None
     )
 
 
-def _render_session_form(cohort: Cohort, form: LiveSessionForm, live: LiveSession | None):
+def _render_session_form(cohort: Cohort, form: LiveSessionForm, live_session: LiveSession | None):
     return render_template(
         "facilitator/cohort_live_session.html",
         cohort=cohort,
         form=form,
-        live=live,
+        live_session=live_session,
         zones=sorted(zone_names()),
     )
 
@@ -62,29 +62,29 @@ def new_live_session(cohort_id: int):
     return _render_session_form(cohort, form, None)
 
 
-@bp.route("/cohorts/<int:cohort_id>/sessions/<int:live_id>/edit", methods=["GET", "POST"])
-def edit_live_session(cohort_id: int, live_id: int):
+@bp.route("/cohorts/<int:cohort_id>/sessions/<int:live_session_id>/edit", methods=["GET", "POST"])
+def edit_live_session(cohort_id: int, live_session_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    live = load_live_session(session, cohort, live_id)
-    local = live.starts_at.astimezone(zone(live.time_zone))
-    form = LiveSessionForm(obj=live, day=local.date(), start=local.time())
+    live_session = load_live_session(session, cohort, live_session_id)
+    local = live_session.starts_at.astimezone(zone(live_session.time_zone))
+    form = LiveSessionForm(obj=live_session, day=local.date(), start=local.time())
     if form.validate_on_submit() and (details := _session_details(form)):
-        cohorts.update_live_session(session, current_user, live, details)
+        cohorts.update_live_session(session, current_user, live_session, details)
         session.commit()
         flash(gettext("Saved."))
         return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))
-    return _render_session_form(cohort, form, live)
+    return _render_session_form(cohort, form, live_session)
 
 
-@bp.post("/cohorts/<int:cohort_id>/sessions/<int:live_id>/delete")
-def delete_live_session(cohort_id: int, live_id: int):
+@bp.post("/cohorts/<int:cohort_id>/sessions/<int:live_session_id>/delete")
+def delete_live_session(cohort_id: int, live_session_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    live = load_live_session(session, cohort, live_id)
+    live_session = load_live_session(session, cohort, live_session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    cohorts.delete_live_session(session, current_user, live)
+    cohorts.delete_live_session(session, current_user, live_session)
     session.commit()
     flash(gettext("The live session is cancelled."))
     return redirect(url_for("facilitator.cohort", cohort_id=cohort.id))

@@ -1,4 +1,4 @@
-"""The reflections inbox: submitted answers of the facilitator's learners, and feedback."""
+"""The reflections inbox: submitted reflections of the facilitator's learners, and feedback."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def reflections():
 
 
 def _state_labels() -> dict[ReviewState, str]:
-    # Translated once for the page, not once per row: a page lists 50 answers.
+    # Translated once for the page, not once per row: a page lists 50 reflections.
     return {state: str(label) for state, label in REVIEW_STATE_LABELS.items()}
 
 

@@ -1,7 +1,6 @@
 """The learner's pages: home, catalog, lessons, reflections, my work."""
 
 from lms.web.learner import (  # noqa: F401  (they register pages)
-    answers,
     attachments,
     cohorts,
     files,
@@ -11,6 +10,7 @@ from lms.web.learner import (  # noqa: F401  (they register pages)
     lessons,
     modules,
     my_work,
+    reflections,
     sharing,
 )
 from lms.web.learner.views import bp

@@ -1,6 +1,6 @@
 """A learner's cohorts: invitations waiting for them, joining by code, cohort pages, calendars.
 
-The cohort's gallery is in ``gallery``; sharing one's answer in it, in ``sharing``.
+The cohort's gallery is in ``gallery``; sharing one's reflection in it, in ``sharing``.
 """
 
 from __future__ import annotations
@@ -132,11 +132,11 @@ def cohort_feed(cohort_id: int, token: str):
     return _ics_response(body, f"cohort-{cohort.id}.ics")
 
 
-@bp.get("/cohorts/<int:cohort_id>/sessions/<int:live_id>.ics")
+@bp.get("/cohorts/<int:cohort_id>/sessions/<int:live_session_id>.ics")
 @login_required
-def live_session_calendar(cohort_id: int, live_id: int):
+def live_session_calendar(cohort_id: int, live_session_id: int):
     session = get_session()
     cohort = load_member_cohort(session, current_user, cohort_id)
-    live = load_live_session(session, cohort, live_id)
-    body = calendar.ics([live], host=_calendar_host(), stamp=now_utc())
-    return _ics_response(body, f"live-session-{live.id}.ics")
+    live_session = load_live_session(session, cohort, live_session_id)
+    body = calendar.ics([live_session], host=_calendar_host(), stamp=now_utc())
+    return _ics_response(body, f"live-session-{live_session.id}.ics")

@@ -1,4 +1,4 @@
-"""Learner files: attaching them to an answer, downloading them, removing them.
+"""Learner files: attaching them to a reflection, downloading them, removing them.
 
 The upload script sends one prompt's files here (it shows a progress bar); the lesson
 page's form, sent without it, attaches the files chosen in every prompt through the
@@ -56,7 +56,7 @@ def attach(
     uploads: list[FileStorage],
     attached: Attached,
 ) -> None:
-    """Attach the uploads to the learner's answer, each in a savepoint; refusals say why."""
+    """Attach the uploads to the learner's reflection, each in a savepoint; refusals say why."""
     reflection = reflections.ensure_reflection(session, current_user, prompt, reflection)
     limits = learner_files.Limits(
         max_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],

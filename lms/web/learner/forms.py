@@ -15,7 +15,7 @@ from wtforms.widgets import HiddenInput
 
 from lms import filetypes, sharing
 from lms.models import Prompt
-from lms.reflections import MAX_ANSWER_CHARS
+from lms.reflections import MAX_REFLECTION_CHARS
 from lms.web.forms import BaseForm, strip
 from lms.web.ids import MAX_ID
 
@@ -34,7 +34,7 @@ class CompleteForm(BaseForm):
 
 
 def sent_as_text(_form, field) -> None:
-    """Refuse a post that carries no text for the box: saving it as "" would empty the answer.
+    """Refuse a post that carries no text for the box: saving it as "" would empty the reflection.
 
     An empty string that is sent is the learner clearing the box, and saves.
     """
@@ -48,8 +48,8 @@ def sent(_form, field) -> None:
         raise StopValidation(_l("This field is required."))
 
 
-class AnswerForm(BaseForm):
-    """A learner's answer to one prompt; several on a page, told apart by their prefix.
+class ReflectionForm(BaseForm):
+    """A learner's reflection to one prompt; several on a page, told apart by their prefix.
 
     The app's CSRF protection checks every POST (the token comes in the X-CSRFToken
     header or any field whose name ends in csrf_token): a check of the form's own would
@@ -61,7 +61,7 @@ class AnswerForm(BaseForm):
         csrf = False
 
     body = TextAreaField(
-        validators=[sent_as_text, Length(max=MAX_ANSWER_CHARS)],
+        validators=[sent_as_text, Length(max=MAX_REFLECTION_CHARS)],
         render_kw={"rows": 8, "spellcheck": "true"},
     )
     # The revision the page showed: a save based on an older one is a conflict. Sent as
@@ -72,7 +72,7 @@ class AnswerForm(BaseForm):
     combine = SubmitField(_l("Keep both texts, one after the other"))
 
     @classmethod
-    def for_prompt(cls, prompt: Prompt, **kwargs) -> AnswerForm:
+    def for_prompt(cls, prompt: Prompt, **kwargs) -> ReflectionForm:
         """The form of this prompt, labelled with its question."""
         form = cls(prefix=f"p{prompt.id}", **kwargs)
         form.body.label.text = prompt.text

@@ -1,4 +1,4 @@
-"""A cohort's gallery: the answers its members share, and their replies to each other."""
+"""A cohort's gallery: the reflections its members share, and their replies to each other."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ as a draft first, each based on the revision its page showed and checked for a
 conflict on its own; the files chosen for any prompt are attached; only then is the
 pressed button's action done. A conflict on any box shows the conflict page with both
 texts of each such box, and the action waits until the learner presses it again.
-The autosave script saves box by box through ``lms.web.learner.answers`` instead.
+The autosave script saves box by box through ``lms.web.learner.reflections`` instead.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from lms.web import access
 from lms.web.database import get_session, reads_first, writing
 from lms.web.ids import parse_id
 from lms.web.learner import files, signed_out
-from lms.web.learner.forms import AnswerForm
+from lms.web.learner.forms import ReflectionForm
 from lms.web.learner.lessons import complete_and_say, locked_page
 from lms.web.learner.views import bp, lesson_url, saved_message
 from lms.web.request_limits import accepts_files
@@ -33,14 +33,14 @@ from lms.web.request_limits import accepts_files
 
 @dataclass
 class Box:
-    """One answer box as the page sent it: the prompt's answer and the form that reads it."""
+    """One reflection box as the page sent it: the prompt's reflection and the form reading it."""
 
-    answer: reflections.Answer
-    form: AnswerForm
+    prompt_reflection: reflections.PromptReflection
+    form: ReflectionForm
 
     @property
     def prompt_id(self) -> int:
-        return self.answer.prompt.id
+        return self.prompt_reflection.prompt.id
 
     @property
     def pressed(self) -> bool:
@@ -79,15 +79,15 @@ def save_lesson(slug: str, lesson_slug: str):
     if entry.state == progress.LessonState.NOT_STARTED:
         # Never opened, so never shown to them: nothing on it can have been typed.
         return redirect(lesson_url(lesson.module, lesson.slug))
-    answers = reflections.answers_for_lesson(session, current_user, lesson)
-    return post_answers(session, lesson, enrollment, answers)
+    prompt_reflections = reflections.reflections_for_lesson(session, current_user, lesson)
+    return post_reflections(session, lesson, enrollment, prompt_reflections)
 
 
-def post_answers(
+def post_reflections(
     session: Session,
     lesson: Lesson,
     enrollment: Enrollment | None,
-    answers: list[reflections.Answer],
+    prompt_reflections: list[reflections.PromptReflection],
 ):
     """Keep every box sent, attach the chosen files, then do what the pressed button asks."""
     if request.form.get("account", current_user.public_id) != current_user.public_id:
@@ -100,9 +100,9 @@ def post_answers(
             409,
         )
     boxes = [
-        Box(answer, AnswerForm.for_prompt(answer.prompt))
-        for answer in answers
-        if f"p{answer.prompt.id}-body" in request.form
+        Box(prompt_reflection, ReflectionForm.for_prompt(prompt_reflection.prompt))
+        for prompt_reflection in prompt_reflections
+        if f"p{prompt_reflection.prompt.id}-body" in request.form
     ]
     if not all([box.form.validate() for box in boxes]):
         return _not_saved(lesson, boxes, 400)
@@ -110,7 +110,7 @@ def post_answers(
     if request.form.get("remove"):
         # Looked up before anything is written: another's file answers 404 at once.
         removing = access.load_own_file(session, current_user, request.form["remove"])
-    page = Page(lesson, enrollment, answers, boxes, removing)
+    page = Page(lesson, enrollment, prompt_reflections, boxes, removing)
     attached = files.Attached()
     try:
         kept, action = _write(session, page, attached)
@@ -137,7 +137,7 @@ class Page:
 
     lesson: Lesson
     enrollment: Enrollment | None
-    answers: list[reflections.Answer]
+    prompt_reflections: list[reflections.PromptReflection]
     boxes: list[Box]
     removing: LearnerFile | None
 
@@ -166,7 +166,7 @@ def _write(session: Session, page: Page, attached: files.Attached):
     try:
         with writing(session):
             kept = _keep_boxes(session, page)
-            _attach_chosen(session, page.answers, attached)
+            _attach_chosen(session, page.prompt_reflections, attached)
             if kept.conflicts or kept.refused:
                 return kept, None
             return kept, _act(session, page, kept.submitting)
@@ -188,7 +188,7 @@ def _keep_boxes(session: Session, page: Page) -> Kept:
             _keep(session, box, box.based_on(box is pressed), submit=box is submitting)
         except reflections.ConflictError as conflict:
             kept.conflicts.append((box, conflict))
-        except reflections.EmptyAnswerError:
+        except reflections.EmptyReflectionError:
             kept.submitting = None
             flash(gettext("Write your answer before you submit it."), "error")
         except reflections.UnknownRevisionError:
@@ -203,13 +203,21 @@ def _keep_boxes(session: Session, page: Page) -> Kept:
 
 
 def _attach_chosen(
-    session: Session, answers: list[reflections.Answer], attached: files.Attached
+    session: Session,
+    prompt_reflections: list[reflections.PromptReflection],
+    attached: files.Attached,
 ) -> None:
     """Attach the files chosen in every prompt that takes files."""
-    for answer in answers:
-        chosen = files.chosen_files(answer.prompt) if answer.prompt.accepts_files else []
+    for prompt_reflection in prompt_reflections:
+        chosen = (
+            files.chosen_files(prompt_reflection.prompt)
+            if prompt_reflection.prompt.accepts_files
+            else []
+        )
         if chosen:
-            files.attach(session, answer.prompt, answer.reflection, chosen, attached)
+            files.attach(
+                session, prompt_reflection.prompt, prompt_reflection.reflection, chosen, attached
+            )
 
 
 def _refusals_page(lesson: Lesson, kept: Kept):
@@ -225,27 +233,34 @@ def _refusals_page(lesson: Lesson, kept: Kept):
 
 def _keep(session: Session, box: Box, based_on: int, *, submit: bool) -> None:
     body = box.form.body.data
-    reflection = box.answer.reflection
+    reflection = box.prompt_reflection.reflection
     combine = box.form.combine.data and reflection is not None
     if combine and reflection.revision_count == based_on:
         # The conflict page's "keep both": the newer text, then the learner's.
         body = reflection.current_body.rstrip() + "\n\n" + body.lstrip()
     verb = reflections.submit if submit else reflections.save_draft
-    box.answer.reflection = verb(
-        session, current_user, box.answer.prompt, body, based_on=based_on, reflection=reflection
+    box.prompt_reflection.reflection = verb(
+        session,
+        current_user,
+        box.prompt_reflection.prompt,
+        body,
+        based_on=based_on,
+        reflection=reflection,
     )
 
 
 def _act(session: Session, page: Page, submitting: Box | None) -> tuple[str, Path | None]:
     """Do what the pressed button asks; (where to go, the path of a removed file)."""
-    lesson, answers, pressed = page.lesson, page.answers, page.pressed
+    lesson, prompt_reflections, pressed = page.lesson, page.prompt_reflections, page.pressed
     if page.removing is not None:
         path = files.remove(session, page.removing)
-        owner = next((a for a in answers if page.removing in a.files), None)
+        owner = next((a for a in prompt_reflections if page.removing in a.files), None)
         return _url(lesson, owner.prompt.id if owner else None), path
     if request.form.get("complete") and page.enrollment is not None:
         return complete_and_say(session, lesson, page.enrollment), None
-    upload = next((a for a in answers if request.form.get(f"u{a.prompt.id}-submit")), None)
+    upload = next(
+        (a for a in prompt_reflections if request.form.get(f"u{a.prompt.id}-submit")), None
+    )
     if upload is not None:
         if not files.chosen_files(upload.prompt):
             flash(gettext("Choose a file to attach."), "error")
@@ -255,7 +270,7 @@ def _act(session: Session, page: Page, submitting: Box | None) -> tuple[str, Pat
     elif pressed is None:
         flash(gettext("What you wrote is saved."))
     elif not pressed.form.submit.data:  # Save draft, or a choice on the conflict page
-        reflection = pressed.answer.reflection
+        reflection = pressed.prompt_reflection.reflection
         if reflection is not None and reflection.revision_count:
             flash(saved_message(reflection))
     return _url(lesson, pressed.prompt_id if pressed else None), None
@@ -270,7 +285,7 @@ def _conflict_page(lesson: Lesson, conflicts: list[tuple[Box, reflections.Confli
     return render_template(
         "learner/conflict.html",
         lesson=lesson,
-        conflicts=[(box.answer.prompt, conflict) for box, conflict in conflicts],
+        conflicts=[(box.prompt_reflection.prompt, conflict) for box, conflict in conflicts],
         back=_url(lesson, conflicts[0][0].prompt_id),
     ), 409
 
@@ -279,6 +294,6 @@ def _not_saved(lesson: Lesson, boxes: list[Box], status: int):
     return render_template(
         "learner/answer.html",
         lesson=lesson,
-        boxes=[(box.answer.prompt, box.form) for box in boxes],
+        boxes=[(box.prompt_reflection.prompt, box.form) for box in boxes],
         back=_url(lesson, boxes[0].prompt_id if boxes else None),
     ), status

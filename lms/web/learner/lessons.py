@@ -35,14 +35,14 @@ def lesson(slug: str, lesson_slug: str):
         entry = progress.ensure_unlocked(outline, lesson)
     except progress.LessonLockedError as locked:
         return locked_page(lesson, locked.blocking)
-    answers = reflections.answers_for_lesson(session, current_user, lesson)
+    prompt_reflections = reflections.reflections_for_lesson(session, current_user, lesson)
     if not progress.visit_is_recorded(entry, enrollment, now_utc()):
         with writing(session):
             progress.open_lesson(session, current_user, lesson, enrollment, outline)
         outline = outline.with_opened(lesson.id)
         entry = outline.entries[outline.index(lesson.id)]
     before, after = outline.neighbours(lesson.id)
-    missing = [a.prompt for a in answers if a.prompt.required and not a.submitted]
+    missing = [a.prompt for a in prompt_reflections if a.prompt.required and not a.submitted]
     return render_template(
         "learner/lesson.html",
         module=module,
@@ -53,8 +53,8 @@ def lesson(slug: str, lesson_slug: str):
         outline=outline,
         before=before,
         after=after,
-        answers=answers,
-        max_chars=reflections.MAX_ANSWER_CHARS,
+        prompt_reflections=prompt_reflections,
+        max_chars=reflections.MAX_REFLECTION_CHARS,
         missing=missing,
         max_upload_bytes=current_app.config["LMS_MAX_UPLOAD_BYTES"],
         accept=ACCEPTED_EXTENSIONS,
@@ -80,13 +80,13 @@ def complete(slug: str, lesson_slug: str):
 
 
 def complete_and_say(session, lesson, enrollment) -> str:
-    """Mark the lesson complete, or say which answers it still needs; the page to go to.
+    """Mark the lesson complete, or say which reflections it still needs; the page to go to.
 
     Raises progress.NotOpenedError when the learner never opened the lesson.
     """
     try:
         finished = progress.complete_lesson(session, current_user, lesson, enrollment)
-    except progress.MissingAnswersError as missing:
+    except progress.MissingReflectionsError as missing:
         names = "; ".join(f"“{preview(p.text)}”" for p in missing.prompts)
         flash(
             ngettext(

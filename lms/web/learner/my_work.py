@@ -1,4 +1,4 @@
-"""A learner's own work: every answer and file, with its feedback, and the export zip."""
+"""A learner's own work: every reflection and file, with its feedback, and the export zip."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sharing one's submitted answer with one's cohorts, and withdrawing it."""
+"""Sharing one's submitted reflection with one's cohorts, and withdrawing it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lms.web.security import safe_next
 
 
 def _change_sharing(reflection_id: int, verb: Callable[..., None], said: str):
-    """Share or withdraw the learner's own submitted answer (else 404; no token, 400), say
+    """Share or withdraw the learner's own submitted reflection (else 404; no token, 400), say
     so, and go back to where the button was."""
     session = get_session()
     reflection = load_own_reflection(

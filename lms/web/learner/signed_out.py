@@ -31,7 +31,7 @@ _BODY = re.compile(r"p(\d+)-body")
 
 @dataclass(frozen=True)
 class SentText:
-    """One answer box as the page sent it, to be sent again from the page shown back."""
+    """One reflection box as the page sent it, to be sent again from the page shown back."""
 
     prompt_id: int
     body: str
@@ -40,7 +40,7 @@ class SentText:
 
 
 def sent_texts() -> list[SentText]:
-    """The answer boxes of the post, in the page's order, without any U+0000."""
+    """The reflection boxes of the post, in the page's order, without any U+0000."""
     texts = []
     for name, body in request.form.items():
         match = _BODY.fullmatch(name)
@@ -110,8 +110,8 @@ def sign_in_to_save():
 
 
 @bp.errorhandler(UnstorableTextError)
-def unstorable_answers(error: UnstorableTextError):
-    """An answer form with U+0000: its texts back without it (scripts get the app's JSON)."""
+def unstorable_reflections(error: UnstorableTextError):
+    """A reflection form with U+0000: its texts back without it (scripts get the app's JSON)."""
     if wants_json() or not sent_texts():
         return unstorable_text_answer()
     return texts_page(

@@ -2,7 +2,7 @@
 
 Each view of the blueprint loads through a helper of ``lms.web.access``, calls the
 domain, commits once. Its pages are in the modules named for their URLs: modules,
-lessons, lesson_form, answers, files, attachments, my_work, cohorts, gallery, sharing,
+lessons, lesson_form, reflections, files, attachments, my_work, cohorts, gallery, sharing,
 invitations.
 """
 

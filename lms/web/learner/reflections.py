@@ -1,4 +1,4 @@
-"""The autosave script's saves, one answer at a time, and an answer's earlier versions.
+"""The autosave script's saves, one reflection at a time, and a reflection's earlier versions.
 
 The script asks for JSON (``Accept``) and hears 200 with the new revision, 409 with the
 newer text on a conflict, 401 when the session has ended, and another 4xx, with words
@@ -19,13 +19,13 @@ from lms.web import access
 from lms.web.database import get_session, reads_first, writing
 from lms.web.errors import wants_json
 from lms.web.learner import lesson_form, signed_out
-from lms.web.learner.forms import AnswerForm
+from lms.web.learner.forms import ReflectionForm
 from lms.web.learner.views import bp, saved_message
 
 
 @bp.post("/prompts/<int:prompt_id>/answer")
 @reads_first
-def save_answer(prompt_id: int):
+def save_reflection(prompt_id: int):
     if not current_user.is_authenticated:
         if wants_json():
             return current_app.login_manager.unauthorized()
@@ -35,9 +35,9 @@ def save_answer(prompt_id: int):
     session = get_session()
     prompt, reflection = access.load_prompt(session, current_user, prompt_id)
     if not wants_json():
-        answer = reflections.Answer(prompt, reflection)
-        return lesson_form.post_answers(session, prompt.lesson, None, [answer])
-    form = AnswerForm.for_prompt(prompt)
+        prompt_reflection = reflections.PromptReflection(prompt, reflection)
+        return lesson_form.post_reflections(session, prompt.lesson, None, [prompt_reflection])
+    form = ReflectionForm.for_prompt(prompt)
     if not form.validate_on_submit():
         return jsonify(error=gettext("This answer could not be saved. Please reload.")), 400
     save = reflections.submit if form.submit.data else reflections.save_draft
@@ -60,7 +60,7 @@ def save_answer(prompt_id: int):
             body=newer.current_body,
             message=gettext("This answer was changed in another tab or on another device."),
         ), 409
-    except reflections.EmptyAnswerError:
+    except reflections.EmptyReflectionError:
         return jsonify(error=gettext("Write your answer before you submit it.")), 400
     except reflections.UnknownRevisionError:
         message = gettext(
@@ -79,7 +79,7 @@ def save_answer(prompt_id: int):
 
 @bp.get("/prompts/<int:prompt_id>/answer/revisions")
 @login_required
-def answer_revisions(prompt_id: int):
+def reflection_revisions(prompt_id: int):
     session = get_session()
     reflection = access.load_own_reflection(session, current_user, prompt_id=prompt_id)
     return render_template(

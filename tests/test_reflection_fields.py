@@ -1,5 +1,5 @@
 """The lesson page writes its answer fields out by hand, for speed (lms/templates/learner/
-_macros.html, ``answer_fields``): element for element, what AnswerForm renders through the
+_macros.html, ``reflection_fields``): element for element, what ReflectionForm renders through the
 app's one field macro, whatever the answer, the prompt or its hint."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms import reflections
 from lms.models import Prompt, User
-from lms.web.learner.forms import AnswerForm
+from lms.web.learner.forms import ReflectionForm
 from tests.factories import make_enrollment, make_module
 
 # What answer.html (the page of answers not saved) renders from the same form.
@@ -54,7 +54,7 @@ def _elements(html: str) -> list[tuple]:
     return parser.items
 
 
-def _answer_fields(page: str, prompt_id: int) -> list[tuple]:
+def _reflection_fields(page: str, prompt_id: int) -> list[tuple]:
     """The revision input of the prompt and the field that follows it, as the page has them."""
     items = _elements(page)
     start = next(
@@ -109,16 +109,16 @@ def test_the_lesson_page_fields_are_what_answer_form_renders(app, client, db, le
 
     for prompt, text, number in [(required, body, revision), (optional, "", 0)]:
         with app.test_request_context():
-            form = AnswerForm.for_prompt(
+            form = ReflectionForm.for_prompt(
                 prompt, formdata=None, data={"body": text, "revision": number}
             )
             expected = render_template_string(WTFORMS, form=form, hint=HINTS[prompt.required])
-        assert _answer_fields(page, prompt.id) == _elements(expected), prompt.text
+        assert _reflection_fields(page, prompt.id) == _elements(expected), prompt.text
 
 
 def test_the_comparison_sees_a_difference():
     """The two sides are compared element by element: one attribute more is a difference."""
     plain = '<input id="p1-revision" name="p1-revision" type="hidden" value="0"><div></div>'
     extra = '<input id="p1-revision" name="p1-revision" type="hidden" value="0" required>'
-    assert _answer_fields(plain, 1) != _answer_fields(extra + "<div></div>", 1)
-    assert _answer_fields(plain, 1) == _elements(plain)
+    assert _reflection_fields(plain, 1) != _reflection_fields(extra + "<div></div>", 1)
+    assert _reflection_fields(plain, 1) == _elements(plain)
