@@ -62,6 +62,11 @@ def _or_404(value):
     return value
 
 
+def _scalar_or_404(session: Session, statement):
+    """The statement's one row, else 404."""
+    return _or_404(session.scalar(statement))
+
+
 def _enrollment_of(user_id):
     """The join to the user's enrollment in the module; the id may be a bound parameter."""
     return and_(Enrollment.module_id == Module.id, Enrollment.user_id == user_id)
@@ -171,7 +176,7 @@ def load_own_reflection(
         statement = statement.where(Reflection.id == reflection_id)
     if submitted:
         statement = statement.where(Reflection.submitted_at.is_not(None))
-    return _or_404(session.scalar(statement))
+    return _scalar_or_404(session, statement)
 
 
 def load_attachment(session: Session, user: User, attachment_id: int) -> Attachment:
@@ -179,28 +184,26 @@ def load_attachment(session: Session, user: User, attachment_id: int) -> Attachm
     opened = exists().where(
         LessonProgress.lesson_id == Attachment.lesson_id, LessonProgress.user_id == user.id
     )
-    return _or_404(
-        session.scalar(
-            select(Attachment)
-            .join(Module, Module.id == Attachment.module_id)
-            .join(Enrollment, _enrollment_of(user.id))
-            .where(
-                Attachment.id == attachment_id,
-                Attachment.archived_at.is_(None),
-                or_(Attachment.lesson_id.is_(None), opened),
-            )
-        )
+    return _scalar_or_404(
+        session,
+        select(Attachment)
+        .join(Module, Module.id == Attachment.module_id)
+        .join(Enrollment, _enrollment_of(user.id))
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.archived_at.is_(None),
+            or_(Attachment.lesson_id.is_(None), opened),
+        ),
     )
 
 
 def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
     """A learner file the user uploaded, else 404."""
-    return _or_404(
-        session.scalar(
-            select(LearnerFile).where(
-                LearnerFile.public_id == public_id, LearnerFile.user_id == user.id
-            )
-        )
+    return _scalar_or_404(
+        session,
+        select(LearnerFile).where(
+            LearnerFile.public_id == public_id, LearnerFile.user_id == user.id
+        ),
     )
 
 
@@ -226,7 +229,7 @@ def load_learner_file(session: Session, user: User, public_id: str) -> LearnerFi
             .outerjoin(Lesson, Lesson.id == Prompt.lesson_id)
             .where(or_(LearnerFile.user_id == user.id, by_staff_cohort_learner(user)))
         )
-    return _or_404(session.scalar(statement))
+    return _scalar_or_404(session, statement)
 
 
 def load_media(session: Session, user: User, module_slug: str, path: str) -> Media:
@@ -255,7 +258,7 @@ def load_user(session: Session, user_id: int) -> User:
 
 def load_staff_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     """The cohort if the user facilitates it (or is an admin), else 404."""
-    return _or_404(session.scalar(staff_cohorts(user).where(Cohort.id == cohort_id)))
+    return _scalar_or_404(session, staff_cohorts(user).where(Cohort.id == cohort_id))
 
 
 def load_member_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
@@ -263,18 +266,17 @@ def load_member_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     statement = select(Cohort).where(Cohort.id == cohort_id)
     if not is_admin(user):
         statement = statement.where(Cohort.id.in_(member_cohort_ids(user)))
-    return _or_404(session.scalar(statement))
+    return _scalar_or_404(session, statement)
 
 
 def load_own_membership(session: Session, user: User, cohort_id: int) -> Membership:
     """The user's own membership of the cohort, with the cohort, else 404 (admins too)."""
-    return _or_404(
-        session.scalar(
-            select(Membership)
-            .join(Membership.cohort)
-            .where(Membership.cohort_id == cohort_id, Membership.user_id == user.id)
-            .options(contains_eager(Membership.cohort))
-        )
+    return _scalar_or_404(
+        session,
+        select(Membership)
+        .join(Membership.cohort)
+        .where(Membership.cohort_id == cohort_id, Membership.user_id == user.id)
+        .options(contains_eager(Membership.cohort)),
     )
 
 
@@ -284,29 +286,27 @@ def load_feed_membership(session: Session, cohort_id: int, token: str) -> Member
     The token is the whole credential of a feed URL (calendar apps cannot sign in);
     the cohort in the URL must be the membership's own.
     """
-    return _or_404(
-        session.scalar(
-            select(Membership)
-            .join(Membership.user)
-            .join(Membership.cohort)
-            .where(
-                Membership.calendar_token == token,
-                Membership.cohort_id == cohort_id,
-                User.disabled_at.is_(None),
-            )
-            .options(contains_eager(Membership.cohort))
+    return _scalar_or_404(
+        session,
+        select(Membership)
+        .join(Membership.user)
+        .join(Membership.cohort)
+        .where(
+            Membership.calendar_token == token,
+            Membership.cohort_id == cohort_id,
+            User.disabled_at.is_(None),
         )
+        .options(contains_eager(Membership.cohort)),
     )
 
 
 def load_live_session(session: Session, cohort: Cohort, live_session_id: int) -> LiveSession:
     """A live session of a cohort the caller has already loaded with a check, else 404."""
-    return _or_404(
-        session.scalar(
-            select(LiveSession).where(
-                LiveSession.id == live_session_id, LiveSession.cohort_id == cohort.id
-            )
-        )
+    return _scalar_or_404(
+        session,
+        select(LiveSession).where(
+            LiveSession.id == live_session_id, LiveSession.cohort_id == cohort.id
+        ),
     )
 
 
@@ -315,32 +315,30 @@ def load_staff_reflection(session: Session, user: User, reflection_id: int) -> R
     statement = reflections_with_context().where(
         Reflection.id == reflection_id, visible_reflection(user)
     )
-    return _or_404(session.scalar(statement))
+    return _scalar_or_404(session, statement)
 
 
 def load_staff_learner(session: Session, user: User, cohort: Cohort, learner_id: int) -> User:
     """A learner of a cohort ``user`` runs, loaded with load_staff_cohort first, else 404."""
-    return _or_404(
-        session.scalar(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                User.id == learner_id,
-                Membership.cohort_id == cohort.id,
-                Membership.role == MembershipRole.LEARNER,
-            )
-        )
+    return _scalar_or_404(
+        session,
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            User.id == learner_id,
+            Membership.cohort_id == cohort.id,
+            Membership.role == MembershipRole.LEARNER,
+        ),
     )
 
 
 def module_of_cohort(session: Session, cohort: Cohort, module_id: int) -> Module:
     """A module the (already checked) cohort works through, else 404."""
-    return _or_404(
-        session.scalar(
-            select(Module)
-            .join(CohortModule, CohortModule.module_id == Module.id)
-            .where(CohortModule.cohort_id == cohort.id, Module.id == module_id)
-        )
+    return _scalar_or_404(
+        session,
+        select(Module)
+        .join(CohortModule, CohortModule.module_id == Module.id)
+        .where(CohortModule.cohort_id == cohort.id, Module.id == module_id),
     )
 
 
@@ -354,31 +352,26 @@ def load_gallery_reflection(session: Session, cohort: Cohort, reflection_id: int
 
 def load_invitation(session: Session, cohort: Cohort, invitation_id: int) -> Invitation:
     """An invitation not accepted yet, of a cohort the caller has loaded with a check, else 404."""
-    return _or_404(
-        session.scalar(
-            select(Invitation).where(
-                Invitation.id == invitation_id,
-                Invitation.cohort_id == cohort.id,
-                Invitation.accepted_at.is_(None),
-            )
-        )
+    return _scalar_or_404(
+        session,
+        select(Invitation).where(
+            Invitation.id == invitation_id,
+            Invitation.cohort_id == cohort.id,
+            Invitation.accepted_at.is_(None),
+        ),
     )
 
 
 def load_hidden_reflection(session: Session, cohort: Cohort, reflection_id: int) -> Reflection:
     """A hidden reflection of the (already checked) cohort's gallery, else 404."""
     statement = select(Reflection).join(Reflection.prompt).join(Prompt.lesson)
-    return _or_404(
-        session.scalar(
-            statement.where(Reflection.id == reflection_id, hidden_from_gallery(cohort.id))
-        )
+    return _scalar_or_404(
+        session, statement.where(Reflection.id == reflection_id, hidden_from_gallery(cohort.id))
     )
 
 
 def load_peer_reply(session: Session, cohort: Cohort, reply_id: int) -> PeerReply:
     """A reply written in a cohort the caller has already loaded with a check, else 404."""
-    return _or_404(
-        session.scalar(
-            select(PeerReply).where(PeerReply.id == reply_id, PeerReply.cohort_id == cohort.id)
-        )
+    return _scalar_or_404(
+        session, select(PeerReply).where(PeerReply.id == reply_id, PeerReply.cohort_id == cohort.id)
     )

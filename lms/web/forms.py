@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from babel import support
+from flask import abort
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -77,6 +78,15 @@ def email_field(label=None) -> EmailField:
     )
 
 
+def current_password_field(label) -> PasswordField:
+    """The account's password as it is now (to sign in, or to confirm a change)."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 def new_password_fields() -> tuple[PasswordField, PasswordField]:
     """A new password and its confirmation."""
     password = PasswordField(
@@ -114,6 +124,12 @@ class ButtonForm(BaseForm):
     """A button that changes something (remove, hide, share…): only its CSRF token matters."""
 
     submit = SubmitField()
+
+
+def require_pressed(form_class: type[BaseForm] = ButtonForm) -> None:
+    """Answer 400 unless a button's POST validates (its CSRF token): the views' first check."""
+    if not form_class().validate_on_submit():
+        abort(400)
 
 
 class CohortForm(BaseForm):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from lms.web.forms import BaseForm, email_field, new_password_fields, strip
+from lms.web.forms import (
+    BaseForm,
+    current_password_field,
+    email_field,
+    new_password_fields,
+    strip,
+)
 
 
 class RegisterForm(BaseForm):
@@ -24,11 +30,7 @@ class RegisterForm(BaseForm):
 
 class LoginForm(BaseForm):
     email = email_field()
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = current_password_field(_l("Password"))
     remember = BooleanField(_l("Keep me signed in on this device"))
     submit = SubmitField(_l("Sign in"))
 
@@ -38,11 +40,7 @@ class LogoutForm(BaseForm):
 
 
 class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    current_password = current_password_field(_l("Current password"))
     password, confirm = new_password_fields()
     submit = SubmitField(_l("Change password"))
 
@@ -58,11 +56,7 @@ class ResetPasswordForm(BaseForm):
 
 
 class DeleteAccountForm(BaseForm):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = current_password_field(_l("Your password"))
     understood = BooleanField(
         _l("I understand that my answers, files and progress are deleted for good."),
         validators=[DataRequired()],

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from lms import cohorts
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import load_staff_cohort
 from lms.web.admin.views import bp
 from lms.web.database import get_session
 from lms.web.forms import CohortForm
+from lms.web.paging import requested_page
 
 
 @bp.get("/cohorts")
 def cohort_list():
-    page = paginate(get_session(), cohorts.every_cohort(), page_number(request.args.get("page")))
+    page = paginate(get_session(), cohorts.every_cohort(), requested_page())
     return render_template("admin/cohorts.html", page=page)
 
 

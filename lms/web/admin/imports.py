@@ -21,6 +21,7 @@ from lms.storage import TooLargeError
 from lms.web.admin.forms import CancelImportForm, ConfirmImportForm, PackageUploadForm
 from lms.web.admin.views import bp
 from lms.web.database import database, get_session
+from lms.web.forms import require_pressed
 from lms.web.request_limits import accepts_files
 from lms.web.storage import storage
 
@@ -140,8 +141,7 @@ def import_status(token: str):
 @bp.post("/modules/import/<token>/cancel")
 def cancel_import(token: str):
     _load_upload(token)
-    if not CancelImportForm().validate_on_submit():
-        abort(400)
+    require_pressed(CancelImportForm)
     jobs.cancel(storage(), token)
     return redirect(url_for("admin.modules"))
 

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from lms.models import Role
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.people import accounts
 from lms.web.access import load_user
 from lms.web.admin.forms import PeopleFilterForm, PersonForm
 from lms.web.admin.views import bp
 from lms.web.database import get_session
-from lms.web.forms import ButtonForm
+from lms.web.forms import ButtonForm, require_pressed
+from lms.web.paging import requested_page
 
 
 @bp.get("/people")
 def people():
     search = PeopleFilterForm(request.args)
     statement = accounts.listing(search.q.data if search.validate() else None)
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    page = paginate(get_session(), statement, requested_page())
     return render_template("admin/people.html", page=page, search=search)
 
 
@@ -51,8 +52,7 @@ def person(user_id: int):
 def disable_person(user_id: int):
     session = get_session()
     user = load_user(session, user_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     try:
         accounts.disable(session, current_user, user)
     except accounts.OwnAccountError:
@@ -67,8 +67,7 @@ def disable_person(user_id: int):
 def enable_person(user_id: int):
     session = get_session()
     user = load_user(session, user_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     accounts.enable(session, current_user, user)
     session.commit()
     flash(gettext("%(name)s can sign in again.", name=user.display_name))

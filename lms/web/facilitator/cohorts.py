@@ -7,17 +7,18 @@ Its members are in ``members``, its invitations in ``invitations``, its live ses
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from lms import cohorts
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import load_staff_cohort
 from lms.web.database import get_session
 from lms.web.facilitator.views import bp, may_create_cohorts
-from lms.web.forms import ButtonForm, CohortForm
+from lms.web.forms import ButtonForm, CohortForm, require_pressed
 from lms.web.links import public_url
+from lms.web.paging import requested_page
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -39,7 +40,7 @@ def new_cohort():
 def cohort(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    page = paginate(session, cohorts.members(cohort), page_number(request.args.get("page")))
+    page = paginate(session, cohorts.members(cohort), requested_page())
     return render_template(
         "facilitator/cohort.html",
         cohort=cohort,
@@ -53,8 +54,7 @@ def cohort(cohort_id: int):
 def new_join_code(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     cohorts.new_join_code(session, current_user, cohort)
     session.commit()
     flash(gettext("The cohort has a new join code; the old one no longer works."))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from lms import sharing
 from lms.models import Cohort
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import (
     load_gallery_reflection,
     load_hidden_reflection,
@@ -17,7 +17,8 @@ from lms.web.access import (
 )
 from lms.web.database import get_session
 from lms.web.facilitator.views import bp
-from lms.web.forms import ButtonForm
+from lms.web.forms import ButtonForm, require_pressed
+from lms.web.paging import requested_page
 
 
 def _back_to_gallery(cohort: Cohort):
@@ -29,8 +30,7 @@ def hide_shared_reflection(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_gallery_reflection(session, cohort, reflection_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     sharing.hide_reflection(session, current_user, cohort, reflection)
     session.commit()
     flash(gettext("The answer is hidden from the gallery."))
@@ -42,8 +42,7 @@ def hide_reply(cohort_id: int, reply_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     peer_reply = load_peer_reply(session, cohort, reply_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     sharing.hide_reply(session, current_user, peer_reply)
     session.commit()
     flash(gettext("The reply is hidden."))
@@ -57,7 +56,7 @@ def hidden(cohort_id: int, kind: str):
     statement = (
         sharing.hidden_reflections(cohort) if kind == "answers" else sharing.hidden_replies(cohort)
     )
-    page = paginate(session, statement, page_number(request.args.get("page")))
+    page = paginate(session, statement, requested_page())
     return render_template(
         "facilitator/cohort_hidden.html", cohort=cohort, kind=kind, page=page, confirm=ButtonForm()
     )
@@ -68,8 +67,7 @@ def show_shared_reflection(cohort_id: int, reflection_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     reflection = load_hidden_reflection(session, cohort, reflection_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     sharing.show_reflection(session, current_user, cohort, reflection)
     session.commit()
     flash(gettext("The answer shows again if its author shares it."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from lms import invitations, mail
 from lms.db import now_utc
 from lms.models import Cohort, Invitation
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import load_invitation, load_staff_cohort
 from lms.web.database import get_session
 from lms.web.facilitator.views import bp
-from lms.web.forms import ButtonForm
+from lms.web.forms import ButtonForm, require_pressed
 from lms.web.links import public_url
+from lms.web.paging import requested_page
 
 
 def send_invitations(cohort: Cohort, sent: list[Invitation]) -> None:
@@ -45,7 +46,7 @@ def send_invitations(cohort: Cohort, sent: list[Invitation]) -> None:
 def invitation_list(cohort_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
-    page = paginate(session, invitations.of_cohort(cohort), page_number(request.args.get("page")))
+    page = paginate(session, invitations.of_cohort(cohort), requested_page())
     lifetime, now = invitations.lifetime(current_app.config), now_utc()
     return render_template(
         "facilitator/cohort_invitations.html",
@@ -62,8 +63,7 @@ def _invitation_pressed(cohort_id: int, invitation_id: int) -> tuple[Session, Co
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     invitation = load_invitation(session, cohort, invitation_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     return session, cohort, invitation
 
 

@@ -6,7 +6,7 @@ stored in UTC (``lms.calendar.to_utc``), and shown to everyone in their own zone
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -17,7 +17,7 @@ from lms.web.access import load_live_session, load_staff_cohort
 from lms.web.database import get_session
 from lms.web.facilitator.forms import LiveSessionForm
 from lms.web.facilitator.views import bp
-from lms.web.forms import ButtonForm
+from lms.web.forms import require_pressed
 
 
 def _session_details(form: LiveSessionForm) -> cohorts.LiveSessionDetails | None:
@@ -82,8 +82,7 @@ def delete_live_session(cohort_id: int, live_session_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     live_session = load_live_session(session, cohort, live_session_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     cohorts.delete_live_session(session, current_user, live_session)
     session.commit()
     flash(gettext("The live session is cancelled."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from lms.web.database import get_session
 from lms.web.facilitator.forms import AddMembersForm
 from lms.web.facilitator.invitations import send_invitations
 from lms.web.facilitator.views import bp
-from lms.web.forms import ButtonForm
+from lms.web.forms import require_pressed
 
 
 @bp.route("/cohorts/<int:cohort_id>/members/add", methods=["GET", "POST"])
@@ -46,8 +46,7 @@ def remove_member(cohort_id: int, user_id: int):
     session = get_session()
     cohort = load_staff_cohort(session, current_user, cohort_id)
     learner = load_staff_learner(session, current_user, cohort, user_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     cohorts.remove_member(session, current_user, cohort, learner)
     session.commit()
     flash(

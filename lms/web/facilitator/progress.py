@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from lms import audit, grid
 from lms.models import Cohort, Module
-from lms.pagination import page_number
 from lms.web.access import load_staff_cohort, module_of_cohort
 from lms.web.database import get_session, writing
 from lms.web.facilitator.views import bp
+from lms.web.paging import requested_page
 from lms.web.template_filters import local_time
 
 
@@ -30,7 +30,7 @@ def _grid_of(cohort_id: int, module_id: int) -> tuple[Session, Cohort, Module, s
 @bp.get("/cohorts/<int:cohort_id>/modules/<int:module_id>/progress")
 def progress(cohort_id: int, module_id: int):
     session, cohort, module, sort = _grid_of(cohort_id, module_id)
-    page = grid.page(session, cohort.id, module.id, sort, page_number(request.args.get("page")))
+    page = grid.page(session, cohort.id, module.id, sort, requested_page())
     return render_template(
         "facilitator/grid.html",
         cohort=cohort,

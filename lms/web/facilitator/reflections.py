@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms import review
 from lms.models import ReviewState
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.visibility import staff_cohorts
 from lms.web.access import load_staff_reflection
 from lms.web.database import get_session
@@ -21,6 +21,7 @@ from lms.web.facilitator.forms import (
     ReviewStateForm,
 )
 from lms.web.facilitator.views import bp
+from lms.web.paging import requested_page
 
 LEARNER_FILE_ENDPOINT = "learner.learner_file"
 ANY = SelectChoice("", _l("Any"))
@@ -75,7 +76,7 @@ def _filters(form: InboxFilterForm) -> review.InboxFilter:
 def reflections():
     form = _filter_form()
     statement = review.inbox(current_user, _filters(form))
-    page = paginate(get_session(), statement, page_number(request.args.get("page")))
+    page = paginate(get_session(), statement, requested_page())
     return render_template(
         "facilitator/inbox.html", form=form, page=page, state_labels=_state_labels()
     )
@@ -97,9 +98,7 @@ def reflection(reflection_id: int):
 
 def _render_reflection(reflection, feedback_form, state_form):
     session = get_session()
-    revisions = paginate(
-        session, review.revisions(reflection), page_number(request.args.get("page")), per_page=10
-    )
+    revisions = paginate(session, review.revisions(reflection), requested_page(), per_page=10)
     return render_template(
         "facilitator/reflection.html",
         reflection=reflection,

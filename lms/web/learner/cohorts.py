@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from lms import calendar, cohorts, invitations
 from lms.db import now_utc
 from lms.models import Cohort, MembershipRole
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import (
     load_feed_membership,
     load_live_session,
@@ -22,9 +22,11 @@ from lms.web.access import (
     load_own_membership,
 )
 from lms.web.database import get_session
+from lms.web.forms import require_pressed
 from lms.web.learner.forms import CalendarLinkForm, JoinForm
 from lms.web.learner.views import bp
 from lms.web.links import public_url
+from lms.web.paging import requested_page
 
 
 @bp.get("/cohorts")
@@ -32,7 +34,7 @@ from lms.web.links import public_url
 def my_cohorts():
     session = get_session()
     statement = cohorts.member_cohorts(current_user)
-    page = paginate(session, statement, page_number(request.args.get("page")))
+    page = paginate(session, statement, requested_page())
     lifetime = invitations.lifetime(current_app.config)
     return render_template(
         "learner/cohorts.html",
@@ -67,7 +69,7 @@ def join_cohort():
 def cohort(cohort_id: int):
     session = get_session()
     cohort = load_member_cohort(session, current_user, cohort_id)
-    page = paginate(session, cohorts.members(cohort), page_number(request.args.get("page")))
+    page = paginate(session, cohorts.members(cohort), requested_page())
     return render_template(
         "learner/cohort.html",
         cohort=cohort,
@@ -91,8 +93,7 @@ def _feed_url(cohort: Cohort) -> str | None:
 def new_calendar_link(cohort_id: int):
     session = get_session()
     membership = load_own_membership(session, current_user, cohort_id)
-    if not CalendarLinkForm().validate_on_submit():
-        abort(400)
+    require_pressed(CalendarLinkForm)
     cohorts.new_calendar_link(session, current_user, membership)
     session.commit()
     flash(gettext("Your calendar has a new address; the old one no longer works."))

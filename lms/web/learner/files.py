@@ -21,6 +21,7 @@ from lms.models import LearnerFile, Prompt, Reflection
 from lms.web import access
 from lms.web.database import get_session
 from lms.web.errors import wants_json
+from lms.web.forms import require_pressed
 from lms.web.learner.forms import DeleteFileForm, UploadForm
 from lms.web.learner.views import bp, lesson_url
 from lms.web.request_limits import accepts_files
@@ -183,8 +184,7 @@ def learner_file(public_id: str):
 def delete_file(public_id: str):
     session = get_session()
     learner_file = access.load_own_file(session, current_user, public_id)
-    if not DeleteFileForm().validate_on_submit():
-        abort(400)
+    require_pressed(DeleteFileForm)
     path = remove(session, learner_file)
     session.commit()
     learner_files.remove_paths([path])

@@ -8,21 +8,20 @@ from flask_login import current_user, login_required
 
 from lms import sharing
 from lms.models import Cohort
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.web.access import load_gallery_reflection, load_member_cohort
 from lms.web.database import get_session
 from lms.web.forms import ButtonForm
 from lms.web.ids import parse_id
 from lms.web.learner.forms import ReplyForm
 from lms.web.learner.views import bp
+from lms.web.paging import requested_page
 
 
 def _render_gallery(cohort: Cohort, reply_form: ReplyForm, reply_to: int | None = None):
     session = get_session()
     prompt_id = parse_id(request.args.get("prompt"))
-    page = paginate(
-        session, sharing.gallery(cohort, prompt_id), page_number(request.args.get("page"))
-    )
+    page = paginate(session, sharing.gallery(cohort, prompt_id), requested_page())
     return render_template(
         "learner/cohort_gallery.html",
         cohort=cohort,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from lms import invitations
 from lms.models import Invitation
 from lms.web.database import get_session
+from lms.web.forms import require_pressed
 from lms.web.learner.forms import AcceptForm, DeclineForm
 from lms.web.learner.views import bp
 
@@ -68,8 +69,7 @@ def decline_invitation(token: str):
     invitation, refused = _answerable(token)
     if refused:
         return refused
-    if not DeclineForm().validate_on_submit():
-        abort(400)
+    require_pressed(DeclineForm)
     invitations.decline(get_session(), current_user, invitation, _lifetime())
     get_session().commit()
     flash(

@@ -3,25 +3,26 @@ offline zip."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from lms import offline, progress
-from lms.pagination import page_number, paginate
+from lms.pagination import paginate
 from lms.people import throttle
 from lms.web import access
 from lms.web.database import get_session
 from lms.web.errors import over_limit
 from lms.web.learner.forms import EnrollForm
 from lms.web.learner.views import bp, lesson_url, send_zip
+from lms.web.paging import requested_page
 from lms.web.storage import storage
 
 
 @bp.get("/modules")
 def catalog():
     session = get_session()
-    page = paginate(session, progress.catalog(), page_number(request.args.get("page")))
+    page = paginate(session, progress.catalog(), requested_page())
     enrolled: set[int] = set()
     if current_user.is_authenticated:
         enrolled = progress.enrolled_among(session, current_user, page.items)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from lms import sharing
 from lms.web.access import load_own_reflection
 from lms.web.database import get_session
-from lms.web.forms import ButtonForm
+from lms.web.forms import require_pressed
 from lms.web.learner.views import bp
 from lms.web.security import safe_next
 
@@ -23,8 +23,7 @@ def _change_sharing(reflection_id: int, verb: Callable[..., None], said: str):
     reflection = load_own_reflection(
         session, current_user, reflection_id=reflection_id, submitted=True
     )
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    require_pressed()
     verb(session, current_user, reflection)
     session.commit()
     flash(said)
