@@ -26,7 +26,9 @@ from lms import create_app
 from lms.db import make_engine
 from lms.models import Cohort, Role, User
 from lms.ops import migrate
+from lms.storage import Storage
 from lms.web.database import database
+from lms.web.storage import storage as storage_of
 from tests import factories
 from tests.factories import PASSWORD
 from tests.servers import LiveServer
@@ -301,3 +303,18 @@ def make_target(database_template: str, tmp_path: Path) -> Iterator[Callable[...
             for name in databases:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# --- The app's data dir and its Storage ---------------------------------------------
+
+
+@pytest.fixture
+def data_dir(app) -> Path:
+    """The test app's data dir."""
+    return Path(app.config["LMS_DATA_DIR"])
+
+
+@pytest.fixture
+def storage(app) -> Storage:
+    """The test app's one Storage, as its views use it."""
+    return storage_of(app)

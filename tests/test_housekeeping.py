@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from lms.models import Attachment, LearnerFile, Media
 from lms.ops import housekeeping
-from lms.storage import Storage
 from tests.factories import make_module, store_blob
 
 HOUR = 3600
@@ -30,11 +29,6 @@ def _write(path: Path, data: bytes, age: int = 2 * HOUR) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return _age(path, age)
-
-
-@pytest.fixture
-def storage(app) -> Storage:
-    return Storage(Path(app.config["LMS_DATA_DIR"]))
 
 
 @pytest.fixture

@@ -31,11 +31,6 @@ def admin(make_user, auth):
     return user
 
 
-@pytest.fixture
-def data_dir(app) -> Path:
-    return Path(app.config["LMS_DATA_DIR"])
-
-
 def upload(client, zipped: Path | bytes, name: str = "package.zip"):
     data = zipped.read_bytes() if isinstance(zipped, Path) else zipped
     return client.post(

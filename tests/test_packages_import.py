@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
@@ -16,19 +15,8 @@ from sqlalchemy.orm import Session
 
 from lms import packages
 from lms.models import AuditEvent, Lesson, Media, Module, ModuleVersion, Prompt
-from lms.storage import Storage
 from tests.fixtures.packages.importing import import_into, version_two
 from tests.fixtures.packages.kit import BUNDLED, MINIMAL, data_listing, snapshot, zip_folder
-
-
-@pytest.fixture
-def data_dir(app) -> Path:
-    return Path(app.config["LMS_DATA_DIR"])
-
-
-@pytest.fixture
-def storage(data_dir) -> Storage:
-    return Storage(data_dir)
 
 
 def module_content(db: Session, slug: str) -> dict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,23 +19,12 @@ from lms.models import (
     Prompt,
     Reflection,
     ReflectionRevision,
-    ReflectionState,
     Role,
 )
-from lms.storage import Storage
+from tests.factories import make_reflection
 from tests.fixtures.packages.edits import L1
 from tests.fixtures.packages.importing import import_into, version_two
 from tests.fixtures.packages.kit import MINIMAL, copy_package, replace, snapshot
-
-
-@pytest.fixture
-def data_dir(app) -> Path:
-    return Path(app.config["LMS_DATA_DIR"])
-
-
-@pytest.fixture
-def storage(data_dir) -> Storage:
-    return Storage(data_dir)
 
 
 def test_the_same_version_is_refused_unless_forced(db, storage, runner):
@@ -95,28 +82,7 @@ def learner_with_work(db: Session, make_user) -> dict:
     )
     answers = {}
     for prompt, text in ((asked, "My grandmother, at the market."), (second.prompts[0], "Plan")):
-        reflection = Reflection(
-            user_id=learner.id,
-            prompt_id=prompt.id,
-            state=ReflectionState.SUBMITTED,
-            revision_count=1,
-            current_body=text,
-            submitted_at=now_utc(),
-            submitted_revision=1,
-            submitted_body=text,
-        )
-        db.add(reflection)
-        db.flush()
-        db.add(
-            ReflectionRevision(
-                reflection_id=reflection.id,
-                number=1,
-                body=text,
-                submitted=True,
-                prompt_text=prompt.text,
-            )
-        )
-        answers[prompt.key] = reflection.id
+        answers[prompt.key] = make_reflection(db, learner, prompt, text).id
     db.commit()
     return {"learner": learner, "first": first.id, "second": second.id, "answers": answers}
 
