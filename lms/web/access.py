@@ -200,10 +200,7 @@ def load_attachment(session: Session, user: User, attachment_id: int) -> Attachm
 def load_own_file(session: Session, user: User, public_id: str) -> LearnerFile:
     """A learner file the user uploaded, else 404."""
     return _scalar_or_404(
-        session,
-        select(LearnerFile).where(
-            LearnerFile.public_id == public_id, LearnerFile.user_id == user.id
-        ),
+        session, select(LearnerFile).filter_by(public_id=public_id, user_id=user.id)
     )
 
 
@@ -302,12 +299,8 @@ def load_feed_membership(session: Session, cohort_id: int, token: str) -> Member
 
 def load_live_session(session: Session, cohort: Cohort, live_session_id: int) -> LiveSession:
     """A live session of a cohort the caller has already loaded with a check, else 404."""
-    return _scalar_or_404(
-        session,
-        select(LiveSession).where(
-            LiveSession.id == live_session_id, LiveSession.cohort_id == cohort.id
-        ),
-    )
+    statement = select(LiveSession).filter_by(id=live_session_id, cohort_id=cohort.id)
+    return _scalar_or_404(session, statement)
 
 
 def load_staff_reflection(session: Session, user: User, reflection_id: int) -> Reflection:
@@ -372,6 +365,4 @@ def load_hidden_reflection(session: Session, cohort: Cohort, reflection_id: int)
 
 def load_peer_reply(session: Session, cohort: Cohort, reply_id: int) -> PeerReply:
     """A reply written in a cohort the caller has already loaded with a check, else 404."""
-    return _scalar_or_404(
-        session, select(PeerReply).where(PeerReply.id == reply_id, PeerReply.cohort_id == cohort.id)
-    )
+    return _scalar_or_404(session, select(PeerReply).filter_by(id=reply_id, cohort_id=cohort.id))
