@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from lms.models import Prompt
+from tests.factories import make_enrollment, make_module
 
 
 @dataclass
@@ -89,3 +93,20 @@ def page_form(page: str, action: str) -> PageForm:
     reader.feed(page)
     assert reader.form is not None, f"no form posts to {action}"
     return reader.form
+
+
+def on_a_new_lesson(db, make_user, auth, prompts: list[dict], lessons: int = 1):
+    """A new learner, signed in and enrolled in a new module: them, lesson 1's prompts, its URL."""
+    user = make_user()
+    auth.login(user.email)
+    module = make_module(db, lessons=lessons, prompts=prompts)
+    make_enrollment(db, user, module)
+    first_lessons_prompts = list(
+        db.scalars(
+            select(Prompt)
+            .where(Prompt.lesson.has(module_id=module.id, position=1))
+            .order_by(Prompt.position)
+        )
+    )
+    db.commit()
+    return user, first_lessons_prompts, f"/modules/{module.slug}/lessons/lesson-1"

@@ -8,28 +8,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.models import LearnerFile, Lesson, Prompt, Role
+from lms.models import LearnerFile, Lesson, Role
 from lms.web.storage import storage
 from tests.conftest import Auth
-from tests.factories import PDF_BYTES, make_cohort, make_enrollment, make_module, png_bytes
+from tests.factories import PDF_BYTES, make_cohort, make_module, png_bytes
+from tests.lesson_page import on_a_new_lesson
 
 
 @pytest.fixture
 def lesson(client, db, make_user, auth):
     """A learner in a lesson with a prompt that accepts files and one that does not."""
-    user = make_user()
-    auth.login(user.email)
-    module = make_module(
+    user, (files_prompt, words_prompt), url = on_a_new_lesson(
         db,
-        lessons=1,
-        prompts=[{"text": "Share your drawing", "accepts_files": True}, {"text": "In words"}],
+        make_user,
+        auth,
+        [{"text": "Share your drawing", "accepts_files": True}, {"text": "In words"}],
     )
-    make_enrollment(db, user, module)
-    files_prompt, words_prompt = db.scalars(
-        select(Prompt).where(Prompt.lesson.has(module_id=module.id)).order_by(Prompt.position)
-    )
-    db.commit()
-    url = f"/modules/{module.slug}/lessons/lesson-1"
     client.get(url)
     return user, files_prompt, words_prompt, url
 

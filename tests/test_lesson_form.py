@@ -18,29 +18,19 @@ from lms.people import erasure
 from lms.web.database import database
 from lms.web.learner import lesson_form
 from lms.web.storage import storage
-from tests.factories import make_enrollment, make_module
-from tests.lesson_page import page_form
+from tests.lesson_page import on_a_new_lesson, page_form
 
 
 @pytest.fixture
 def lesson(client, db, make_user, auth):
     """A learner on a lesson with two prompts (the second takes files); its page's form."""
-    user = make_user()
-    auth.login(user.email)
-    module = make_module(
+    user, (first, second), url = on_a_new_lesson(
         db,
+        make_user,
+        auth,
+        [{"text": "What helps you rest?"}, {"text": "Show us", "accepts_files": True}],
         lessons=2,
-        prompts=[{"text": "What helps you rest?"}, {"text": "Show us", "accepts_files": True}],
     )
-    make_enrollment(db, user, module)
-    first, second = db.scalars(
-        select(Prompt)
-        .join(Prompt.lesson)
-        .where(Prompt.lesson.has(module_id=module.id, position=1))
-        .order_by(Prompt.position)
-    )
-    db.commit()
-    url = f"/modules/{module.slug}/lessons/lesson-1"
 
     def form():
         return page_form(client.get(url).get_data(as_text=True), url)

@@ -8,12 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import select
 
 from lms import reflections
-from lms.models import Prompt, User
+from lms.models import User
 from lms.web.learner.forms import ReflectionForm
-from tests.factories import make_enrollment, make_module
+from tests.lesson_page import on_a_new_lesson
 
 # What answer.html (the page of answers not saved) renders from the same form.
 WTFORMS = (
@@ -76,20 +75,11 @@ def _reflection_fields(page: str, prompt_id: int) -> list[tuple]:
 @pytest.fixture
 def lesson(client, db, make_user, auth):
     """A learner on a lesson with a required prompt and an optional one."""
-    user = make_user()
-    auth.login(user.email)
-    module = make_module(
-        db,
-        lessons=1,
-        prompts=[
-            {"text": 'What helps you "rest" & <wind down>?', "required": True},
-            {"text": "Anything else?", "required": False},
-        ],
-    )
-    make_enrollment(db, user, module)
-    prompts = list(db.scalars(select(Prompt).order_by(Prompt.position)))
-    db.commit()
-    return user, prompts, f"/modules/{module.slug}/lessons/lesson-1"
+    prompts = [
+        {"text": 'What helps you "rest" & <wind down>?', "required": True},
+        {"text": "Anything else?", "required": False},
+    ]
+    return on_a_new_lesson(db, make_user, auth, prompts)
 
 
 @pytest.mark.parametrize(
