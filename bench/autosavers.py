@@ -83,10 +83,13 @@ class Autosaver:
     def open(self) -> None:
         """Sign in and open lesson 1: the prompt and the revision its page shows."""
         self.learner.sign_in(self.email, BENCH_PASSWORD)
-        page = self.learner.request(LESSON_PATH).body.decode()
+        reply = self.learner.request(LESSON_PATH)
+        page = reply.body.decode()
         found, token = REVISION_FIELD.search(page), CSRF_META.search(page)
         if found is None or token is None:
-            raise RuntimeError(f"{self.email}: no answer form on {LESSON_PATH}")
+            raise RuntimeError(
+                f"{self.email}: no answer form on {LESSON_PATH} ({reply.status}): {page[:300]}"
+            )
         self.learner.token = token.group(1)
         self.prompt_id, self.start_revision = int(found.group(1)), int(found.group(2))
         self.learner.prompt_id = self.prompt_id

@@ -36,7 +36,7 @@ LOCK_TIMEOUT_MS = 500  # the test servers' LMS_DB_LOCK_TIMEOUT_MS, so a held loc
 
 
 @dataclass
-class PromptReflection:
+class Reply:
     """What the server said to one request: status, headers and body."""
 
     status: int
@@ -60,14 +60,14 @@ class Learner:
 
     def request(
         self, path: str, data: bytes | None = None, headers: dict | None = None, timeout=30
-    ) -> PromptReflection:
+    ) -> Reply:
         req = urllib.request.Request(self.base + path, data=data, headers=headers or {})  # noqa: S310
         try:
             with self.opener.open(req, timeout=timeout) as response:
-                return PromptReflection(response.status, dict(response.headers), response.read())
+                return Reply(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             with error:
-                return PromptReflection(error.code, dict(error.headers), error.read())
+                return Reply(error.code, dict(error.headers), error.read())
 
     def read_token(self, path: str) -> None:
         page = self.request(path).body.decode()
@@ -79,7 +79,7 @@ class Learner:
         assert answer.status == 200, answer
         self.read_token("/my-work")  # the session was renewed at sign-in
 
-    def post(self, path: str, fields: dict[str, str], timeout=30) -> PromptReflection:
+    def post(self, path: str, fields: dict[str, str], timeout=30) -> Reply:
         body = urllib.parse.urlencode(fields).encode()
         headers = {
             "Accept": "application/json",
@@ -88,7 +88,7 @@ class Learner:
         }
         return self.request(path, body, headers, timeout)
 
-    def autosave(self, text: str, revision: int, timeout=30) -> PromptReflection:
+    def autosave(self, text: str, revision: int, timeout=30) -> Reply:
         """What autosave.js sends: the text and the revision it is based on."""
         p = self.prompt_id
         return self.post(
