@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -93,6 +94,9 @@ def test_share_reply_feedback_and_the_progress_export(page, make_user, db):
     page.get_by_label("Module").select_option(label="Listening")
     page.get_by_label("State").select_option(label="New")
     page.get_by_role("button", name="Filter").click()
+    # The filter is a GET form: measure the page it leads to, not the one it leaves.
+    expect(page).to_have_url(re.compile(r"[?&]state=new"))
+    expect(page.get_by_role("link", name="Amina")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_role("link", name="Amina").click()
     page.get_by_label("Your feedback").fill("A *generous* answer.")
