@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -140,11 +142,25 @@ def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Eng
 
 
 class Database:
-    """The engine and the session factories of one app."""
+    """The engine and the session factories of one app.
+
+    On PostgreSQL a read session runs without a transaction (autocommit): under READ
+    COMMITTED every statement takes its own snapshot anyway, so nothing is lost, and a
+    page saves the ``BEGIN`` and ``ROLLBACK`` round trips. It also keeps the driver's
+    prepared statements, which psycopg forgets at every ROLLBACK, so that the hot
+    statements are planned once per connection rather than once per request. A read
+    session writes only in ``writing``, which begins a transaction on its connection;
+    a write outside one is refused (``_refuse_writes_outside_a_transaction``).
+    """
 
     def __init__(self, url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> None:
         self.engine = make_engine(url, lock_timeout_ms)
-        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.dialect = self.engine.dialect.name
+        reading = self.engine
+        if self.dialect == "postgresql":
+            reading = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            event.listen(reading, "before_cursor_execute", _refuse_writes_outside_a_transaction)
+        self.read_sessions = sessionmaker(reading, expire_on_commit=False)
         self.write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
@@ -152,6 +168,48 @@ class Database:
     def new_session(self, *, write: bool) -> Session:
         """A session whose transactions begin IMMEDIATE on SQLite when it will write."""
         return (self.write_sessions if write else self.read_sessions)()
+
+    @contextmanager
+    def writing(self, session: Session) -> Iterator[Session]:
+        """Write in one short transaction after reading: committed at the end of the block.
+
+        On SQLite the read transaction ends and the block's begins IMMEDIATE, so that it
+        holds the one write lock only while it writes. On PostgreSQL a read session's
+        connection, which runs without a transaction, begins one; a write session's
+        transaction goes on into the block. After the commit the session reads on as
+        before (a streamed download, the page rendered next, hold no lock). An exception
+        leaves the block uncommitted, its objects as they were for the caller's answer;
+        the request's end (or its error handler) rolls back.
+        """
+        before = session.bind
+        if self.dialect == "sqlite":
+            session.commit()
+            session.bind = self.write_sessions.kw["bind"]
+        elif before is self.read_sessions.kw["bind"]:
+            session.connection().exec_driver_sql("BEGIN")
+        try:
+            yield session
+            session.commit()
+        finally:
+            session.bind = before
+
+
+_READ_ONLY_STATEMENTS = ("SELECT", "WITH", "SHOW", "BEGIN", "SAVEPOINT", "RELEASE")
+
+
+def _refuse_writes_outside_a_transaction(
+    _conn, cursor, statement: str, _parameters, context, _executemany
+) -> None:
+    """Before a read session's statement on PostgreSQL: a write outside ``writing`` would
+    commit statement by statement, and a failure half-way would leave half of it written;
+    a streamed read's server-side cursor lives in a transaction, so it begins one."""
+    connection = cursor.connection
+    if connection.info.transaction_status != TransactionStatus.IDLE:
+        return
+    if context is not None and context.execution_options.get("stream_results"):
+        connection.execute("BEGIN")
+    elif not statement.lstrip().upper().startswith(_READ_ONLY_STATEMENTS):
+        raise RuntimeError(f"a read session wrote outside a writing() block: {statement[:60]!r}")
 
 
 # Each database's INSERT, which knows its ON CONFLICT clause.

@@ -15,12 +15,11 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
 
 from lms.db import now_utc, upsert
@@ -37,6 +36,9 @@ from lms.models import (
     Sequence,
     User,
 )
+
+if TYPE_CHECKING:
+    from lms.lesson_view import EnrollmentRow
 
 
 class LessonState(enum.StrEnum):
@@ -286,9 +288,11 @@ def visit_is_recorded(entry: OutlineEntry, enrollment: Enrollment, now: datetime
 
 
 def open_lesson(
-    session: Session, user: User, lesson: Lesson, enrollment: Enrollment, outline_: Outline
+    session: Session, user: User, lesson: Lesson, enrollment: EnrollmentRow, outline_: Outline
 ) -> None:
     """Record that the learner opened the lesson: in progress (if new), visited now.
+
+    ``enrollment`` is the page's plain copy (``lms.lesson_view``), moved to this lesson.
 
     Raises LessonLockedError for a locked lesson. Costs one statement, two when the
     learner comes from another lesson; reads nothing, so a GET view may call it alone
@@ -301,7 +305,7 @@ def open_lesson(
     )
     if enrollment.last_lesson_id != lesson.id:
         connection.execute(_RESUME_AT, {"enrollment_id": enrollment.id, "lesson_id": lesson.id})
-        set_committed_value(enrollment, "last_lesson_id", lesson.id)
+        enrollment.last_lesson_id = lesson.id
 
 
 def _visit(session: Session) -> Insert:

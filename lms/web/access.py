@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from lms import lesson_view
 from lms.models import (
     Attachment,
     Cohort,
@@ -112,6 +113,16 @@ def load_lesson(
     if row is None or not (row.Lesson.module.published or row.Enrollment is not None):
         abort(404)
     return row.Lesson, row.Enrollment
+
+
+def load_lesson_view(
+    session: Session, user: User, module_slug: str, lesson_slug: str
+) -> lesson_view.LessonView:
+    """The learner's view of a current lesson of a module they may see, else 404."""
+    view = lesson_view.read(session, user, module_slug, lesson_slug)
+    if view is None or not view.visible:
+        abort(404)
+    return view
 
 
 def load_prompt(session: Session, user: User, prompt_id: int) -> tuple[Prompt, Reflection | None]:

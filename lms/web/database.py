@@ -9,8 +9,7 @@ block: one short write transaction, committed as the block ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -66,24 +65,6 @@ def _reads_first() -> bool:
     return getattr(view, "reads_first", False)
 
 
-@contextmanager
-def writing(session: Session) -> Iterator[Session]:
-    """Write in one short transaction after reading: committed at the end of the block.
-
-    On SQLite the read transaction ends and the block's begins IMMEDIATE, so that it
-    holds the one write lock only while it writes; after the commit the session reads
-    on as it did before (a streamed download, the page rendered next, hold no lock).
-    PostgreSQL locks rows rather than the database: there the transaction goes on into
-    the block, as ending it would only cost a round trip (the writes check what was
-    read either way). An exception leaves the block uncommitted, its objects as they
-    were for the view's answer; the request's end (or its error handler) rolls back.
-    """
-    before = session.bind
-    if session.get_bind().dialect.name == "sqlite":
-        session.commit()
-        session.bind = database().write_sessions.kw["bind"]
-    try:
-        yield session
-        session.commit()
-    finally:
-        session.bind = before
+def writing(session: Session):
+    """Write in one short transaction after reading (``lms.db.Database.writing``)."""
+    return database().writing(session)

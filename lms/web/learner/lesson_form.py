@@ -75,7 +75,7 @@ def save_lesson(slug: str, lesson_slug: str):
     try:
         entry = progress.ensure_unlocked(outline, lesson)
     except progress.LessonLockedError as locked:
-        return locked_page(lesson, locked.blocking)
+        return locked_page(lesson.module, lesson, locked.blocking)
     if entry.state == progress.LessonState.NOT_STARTED:
         # Never opened, so never shown to them: nothing on it can have been typed.
         return redirect(lesson_url(lesson.module, lesson.slug))

@@ -25,23 +25,22 @@ PROMPT_PREVIEW_CHARS = 80
 @login_required
 def lesson(slug: str, lesson_slug: str):
     session = get_session()
-    lesson, enrollment = access.load_lesson(session, current_user, slug, lesson_slug)
-    module = lesson.module
+    view = access.load_lesson_view(session, current_user, slug, lesson_slug)
+    module, lesson, enrollment, outline = view.module, view.lesson, view.enrollment, view.outline
     if enrollment is None:
         flash(gettext("Enroll in this module to open its lessons."))
         return redirect(url_for("learner.module", slug=module.slug))
-    outline = progress.outline(session, current_user, module)
     try:
         entry = progress.ensure_unlocked(outline, lesson)
     except progress.LessonLockedError as locked:
-        return locked_page(lesson, locked.blocking)
-    prompt_reflections = reflections.reflections_for_lesson(session, current_user, lesson)
+        return locked_page(module, lesson, locked.blocking)
     if not progress.visit_is_recorded(entry, enrollment, now_utc()):
         with writing(session):
             progress.open_lesson(session, current_user, lesson, enrollment, outline)
         outline = outline.with_opened(lesson.id)
         entry = outline.entries[outline.index(lesson.id)]
     before, after = outline.neighbours(lesson.id)
+    prompt_reflections = view.prompt_reflections
     missing = [a.prompt for a in prompt_reflections if a.prompt.required and not a.submitted]
     return render_template(
         "learner/lesson.html",
@@ -74,7 +73,7 @@ def complete(slug: str, lesson_slug: str):
     try:
         target = complete_and_say(session, lesson, enrollment)
     except progress.NotOpenedError:
-        return locked_page(lesson, None)
+        return locked_page(lesson.module, lesson, None)
     session.commit()
     return redirect(target)
 
@@ -105,10 +104,10 @@ def complete_and_say(session, lesson, enrollment) -> str:
     return lesson_url(lesson.module, lesson.slug)
 
 
-def locked_page(lesson, blocking):
+def locked_page(module, lesson, blocking):
     """The 403 page of a lesson the learner cannot open yet (blocking: the one to finish)."""
     return render_template(
-        "learner/locked.html", module=lesson.module, lesson=lesson, blocking=blocking
+        "learner/locked.html", module=module, lesson=lesson, blocking=blocking
     ), 403
 
 
