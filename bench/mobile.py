@@ -297,21 +297,27 @@ def measure_lesson_load(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
-            cookies = sign_in(browser, app_url, email, password)
-            cold: list[View] = []
-            warm: list[View] = []
-            for _ in range(runs):
-                tab = Tab(browser, app_url, cookies)
-                try:
-                    cold.append(tab.open(lesson_path))
-                    warm.append(tab.open(lesson_path))
-                finally:
-                    tab.close()
-            version = browser.version
+            return measure_in(browser, app_url, email, password, lesson_path, runs)
         finally:
             browser.close()
+
+
+def measure_in(
+    browser, app_url: str, email: str, password: str, lesson_path: str, runs: int
+) -> dict[str, Any]:
+    """measure_lesson_load in a Playwright browser already launched (the tests' own)."""
+    cookies = sign_in(browser, app_url, email, password)
+    cold: list[View] = []
+    warm: list[View] = []
+    for _ in range(runs):
+        tab = Tab(browser, app_url, cookies)
+        try:
+            cold.append(tab.open(lesson_path))
+            warm.append(tab.open(lesson_path))
+        finally:
+            tab.close()
     return {
-        "browser": f"Chromium {version}",
+        "browser": f"Chromium {browser.version}",
         "conditions": CONDITIONS,
         "lesson": lesson_path,
         "runs": runs,
