@@ -15,7 +15,8 @@ One run, on loopback:
 3. starts the app (the large database), the baseline app (bench/baseline.py) and the
    product's frame around the baseline's write (bench/frame.py) under gunicorn with the
    settings of ``lms serve``, signs a learner and a facilitator in, and drives every
-   path with wrk: medians of ``--runs`` runs of ``--seconds`` each;
+   path with wrk: medians of ``--runs`` runs of ``--seconds`` each; then opens the
+   learner's lesson in Chromium on an emulated slow phone (bench/mobile.py);
 4. measures the import's peak memory (bench/import_memory.py);
 5. runs the soak (bench/soak.py, docs/reliability.md): autosavers, kill -9, a backup
    restored, each with its acknowledged and lost saves (on PostgreSQL in a ``_soak``
@@ -52,6 +53,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from bench import mobile
 from bench.frame import WRITE_PATH
 from bench.seed import (
     BENCH_FACILITATOR,
@@ -682,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-learners", type=int, default=50)
     parser.add_argument("--soak-seconds", type=float, default=20, help="of each soak scenario")
     parser.add_argument("--skip-soak", action="store_true")
+    parser.add_argument("--skip-mobile", action="store_true", help="no lesson on a slow phone")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--logs", type=Path, help="keep gunicorn's logs (and the SQLite files) in this folder"
@@ -692,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped (SIGTERM or Ctrl+C), the runner still stops its servers and drops its databases.
     signal.signal(signal.SIGTERM, _stop)
     wrk = ensure_wrk()
+    if not args.skip_mobile:
+        mobile.chromium()  # missing, it is said now rather than after the seeding
     postgres_url = os.environ.get("LMS_DATABASE_URL", "")
     if postgres_url and not postgres_url.startswith("postgresql"):
         raise SystemExit("LMS_DATABASE_URL: the benchmark runs on SQLite (unset) or PostgreSQL")
@@ -853,6 +858,12 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                     ),
                 )
+                # The same lesson, cold and warm, in a real browser on an emulated slow phone.
+                phone = None
+                if not args.skip_mobile:
+                    phone = mobile.measure_lesson_load(
+                        app_url, BENCH_LEARNER, BENCH_PASSWORD, lesson_path, args.runs
+                    )
 
             template = figures["baseline_template"].median
             print(
@@ -910,6 +921,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"  login: {figures['login'].median:,.0f} req/s, bounded by the password hash "
                 f"({method}, {ms:.0f} ms per hash in one process)"
             )
+            if phone:
+                print(
+                    f"\nThe lesson on a slow phone (bench/mobile.py; {phone['browser']}; "
+                    f"{mobile.CONDITIONS}; median of {args.runs} runs):"
+                )
+                mobile.print_figures(phone)
+                results["mobile"] = phone
+                for name, passed, detail in mobile.budgets(phone):
+                    report.check(name, passed, detail)
         finally:
             large.drop()
             small.drop()

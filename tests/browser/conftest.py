@@ -7,24 +7,12 @@ launch the system chromium; without it they are skipped here and fail in CI.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import skip_or_fail
-
-CHROMIUM = os.environ.get("LMS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 # The slow fault tests load both cores (50 learners autosaving) while a journey runs on
 # the other xdist worker: assertions wait as long as actions do, not Playwright's 5 s.
