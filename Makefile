@@ -36,9 +36,9 @@ fmt: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: every hot path against a baseline app, budgets PASS/FAIL, import memory (docs/performance.md),
-##        then the soak (docs/reliability.md)
-##        on PostgreSQL: LMS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/lms_bench make bench
+## bench: every hot path against a baseline app, budgets PASS/FAIL, the lesson on a slow phone,
+##        import memory (docs/performance.md), then the soak (docs/reliability.md);
+##        on SQLite and then on the local PostgreSQL (another: LMS_DATABASE_URL=postgresql+psycopg://...)
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

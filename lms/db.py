@@ -130,9 +130,12 @@ def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Eng
         )
         _configure_sqlite(engine, lock_timeout_ms)
     else:
+        # LIFO: a request (and a read that goes on to write) gets the connection used
+        # last, whose statements the driver has already prepared.
         engine = create_engine(
             url,
             pool_pre_ping=True,
+            pool_use_lifo=True,
             pool_size=5,
             max_overflow=5,
             connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"},
@@ -149,8 +152,8 @@ class Database:
     page saves the ``BEGIN`` and ``ROLLBACK`` round trips. It also keeps the driver's
     prepared statements, which psycopg forgets at every ROLLBACK, so that the hot
     statements are planned once per connection rather than once per request. A read
-    session writes only in ``writing``, which begins a transaction on its connection;
-    a write outside one is refused (``_refuse_writes_outside_a_transaction``).
+    session writes only in ``writing``, which turns it into a write session; a write
+    outside one is refused (``_refuse_writes_outside_a_transaction``).
     """
 
     def __init__(self, url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> None:
@@ -174,19 +177,18 @@ class Database:
         """Write in one short transaction after reading: committed at the end of the block.
 
         On SQLite the read transaction ends and the block's begins IMMEDIATE, so that it
-        holds the one write lock only while it writes. On PostgreSQL a read session's
-        connection, which runs without a transaction, begins one; a write session's
-        transaction goes on into the block. After the commit the session reads on as
-        before (a streamed download, the page rendered next, hold no lock). An exception
-        leaves the block uncommitted, its objects as they were for the caller's answer;
-        the request's end (or its error handler) rolls back.
+        holds the one write lock only while it writes. On PostgreSQL a read session,
+        which runs without a transaction, goes on as a write session (its next statement
+        begins one); a write session's transaction goes on into the block. After the
+        commit the session reads on as before (a streamed download, the page rendered
+        next, hold no lock). An exception leaves the block uncommitted, its objects as
+        they were for the caller's answer; the request's end (or its error handler)
+        rolls back.
         """
         before = session.bind
-        if self.dialect == "sqlite":
+        if self.dialect == "sqlite" or before is self.read_sessions.kw["bind"]:
             session.commit()
             session.bind = self.write_sessions.kw["bind"]
-        elif before is self.read_sessions.kw["bind"]:
-            session.connection().exec_driver_sql("BEGIN")
         try:
             yield session
             session.commit()

@@ -129,3 +129,34 @@ def test_the_token_changes_at_sign_in(client, make_user):
     Auth(client).login(user.email)
 
     assert csrf_token(client) != before
+
+
+def test_the_token_is_signed_once_per_session_and_works_on_every_page(
+    client, auth, make_user, monkeypatch
+):
+    user = make_user()
+    auth.login(user.email)
+    first = csrf_token(client)
+    # Signed again, the token would carry a later time stamp.
+    later = iter(range(int(time.time()) + 10, int(time.time()) + 100))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: next(later))
+    # The page after it neither signs again nor sends the session cookie again.
+    response = client.get("/")
+    assert f'content="{first}"' in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    assert csrf_token(client) == first
+
+    accepted = client.post("/account/password", data={**CHANGE, "csrf_token": first})
+    assert accepted.status_code == 302
+
+
+def test_a_new_session_has_a_new_token_and_the_old_one_is_refused(client, auth, make_user):
+    user = make_user()
+    auth.login(user.email)
+    before = csrf_token(client)
+    auth.logout()
+    auth.login(user.email)
+    after = csrf_token(client)
+    assert after != before
+
+    _refused(client.post("/account/password", data={**CHANGE, "csrf_token": before}))

@@ -5,10 +5,10 @@ The templates' translation functions and filters are installed with them.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, jsonify, redirect, request, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import Babel, get_locale, gettext, lazy_gettext
 from flask_login import LoginManager, login_url
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 from sqlalchemy import bindparam, select
 
 from lms.models import User
@@ -63,6 +63,30 @@ def sign_in_first():
     return redirect(login_url(login_manager.login_view, next_url=back))
 
 
+def csrf_token() -> str:
+    """This session's CSRF token, signed once and kept in the session with what it signs.
+
+    Flask-WTF signs the session's secret again on every request that shows a form (the
+    signature carries a time stamp, which no limit checks here: WTF_CSRF_TIME_LIMIT is
+    None); the signature of the same secret is as good on every page of the session.
+    A new session (sign-in, sign-out) has a new secret, and so a new token.
+    """
+    secret = session.get("csrf_token")
+    kept = session.get(_SIGNED_CSRF)
+    if secret is not None and kept and kept[0] == secret:
+        token = kept[1]
+    else:
+        # Signed for a secret this session no longer has (it began during this request).
+        g.pop("csrf_token", None)
+        token = generate_csrf()
+        session[_SIGNED_CSRF] = [session["csrf_token"], token]
+    g.csrf_token = token  # where Flask-WTF's generate_csrf() looks first
+    return token
+
+
+_SIGNED_CSRF = "csrf_signed"
+
+
 def select_locale() -> str | None:
     """The best of the configured languages for this browser."""
     return request.accept_languages.best_match(current_app.config["LMS_LANGUAGES"])
@@ -76,3 +100,6 @@ def init_app(app: Flask) -> None:
     template_gettext.init_app(app)
     template_filters.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
+    # In place of Flask-WTF's, which it installs both ways (the context wins).
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
