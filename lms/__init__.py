@@ -20,6 +20,7 @@ def create_app(
     from lms.web import (
         accounts,
         admin,
+        compression,
         database,
         errors,
         extensions,
@@ -37,6 +38,7 @@ def create_app(
     app.config.update(config.from_environment(environ))
     app.config.update(overrides or {})
     app.url_map.converters["int"] = ids.IdConverter  # before any route is added
+    compression.init_app(app)  # first: its hook runs last, on the finished response
     database.init_app(app)
     storage.init_app(app)
     extensions.init_app(app)

@@ -102,6 +102,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_ACTION_WINDOW_SECONDS": _int(env, "LMS_ACTION_WINDOW_SECONDS", 3600),
         # How long a request waits for another's lock before answering 503 (Retry-After).
         "LMS_DB_LOCK_TIMEOUT_MS": _int(env, "LMS_DB_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS),
+        # Pages compressed by the app itself (0 leaves it to nginx or Caddy in front).
+        "LMS_COMPRESS": env.get("LMS_COMPRESS", "1") != "0",
         # Cookies: HttpOnly and SameSite=Lax always, Secure when served over https.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
