@@ -31,6 +31,7 @@ def create_app(
         media,
         request_limits,
         security,
+        static_files,
         storage,
     )
 
@@ -47,6 +48,7 @@ def create_app(
     request_limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    static_files.init_app(app)  # WhiteNoise, outermost: static files never reach Flask
     app.register_blueprint(accounts.bp)
     app.register_blueprint(media.bp)  # first: /media/ is served by lms/web/media.py
     app.register_blueprint(learner.bp)
