@@ -20,6 +20,7 @@ def create_app(
     from lms.web import (
         accounts,
         admin,
+        compression,
         database,
         errors,
         extensions,
@@ -30,6 +31,7 @@ def create_app(
         media,
         request_limits,
         security,
+        static_files,
         storage,
     )
 
@@ -37,6 +39,7 @@ def create_app(
     app.config.update(config.from_environment(environ))
     app.config.update(overrides or {})
     app.url_map.converters["int"] = ids.IdConverter  # before any route is added
+    compression.init_app(app)  # first: its hook runs last, on the finished response
     database.init_app(app)
     storage.init_app(app)
     extensions.init_app(app)
@@ -45,6 +48,7 @@ def create_app(
     request_limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    static_files.init_app(app)  # WhiteNoise, outermost: static files never reach Flask
     app.register_blueprint(accounts.bp)
     app.register_blueprint(media.bp)  # first: /media/ is served by lms/web/media.py
     app.register_blueprint(learner.bp)

@@ -102,6 +102,11 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, object]:
         "LMS_ACTION_WINDOW_SECONDS": _int(env, "LMS_ACTION_WINDOW_SECONDS", 3600),
         # How long a request waits for another's lock before answering 503 (Retry-After).
         "LMS_DB_LOCK_TIMEOUT_MS": _int(env, "LMS_DB_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS),
+        # Pages compressed by the app itself (0 leaves it to nginx or Caddy in front).
+        "LMS_COMPRESS": env.get("LMS_COMPRESS", "1") != "0",
+        # Where lms/static is built under content-hashed names, once per version of its
+        # files; hidden in the data dir by default, so that backups leave it out.
+        "LMS_STATIC_DIR": str(Path(env.get("LMS_STATIC_DIR") or data_dir / ".static").resolve()),
         # Cookies: HttpOnly and SameSite=Lax always, Secure when served over https.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

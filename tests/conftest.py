@@ -105,14 +105,21 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def static_dir(tmp_path_factory) -> str:
+    """One folder of built static files for the session: each app reads it, none rebuilds."""
+    return str(tmp_path_factory.mktemp("static"))
+
+
 @pytest.fixture
-def environ(tmp_path: Path, database_url: str) -> dict[str, str]:
+def environ(tmp_path: Path, database_url: str, static_dir: str) -> dict[str, str]:
     """The LMS_* environment of this test's app (and of any server process it starts)."""
     return {
         "LMS_DATA_DIR": str(tmp_path / "data"),
         "LMS_DATABASE_URL": database_url,
         "LMS_SECRET_KEY": "test secret key, not for production",
         "LMS_BASE_URL": "http://lms.test",
+        "LMS_STATIC_DIR": static_dir,
     }
 
 
@@ -264,7 +271,9 @@ class Target:
 
 
 @pytest.fixture
-def make_target(database_template: str, tmp_path: Path) -> Iterator[Callable[..., Target]]:
+def make_target(
+    database_template: str, tmp_path: Path, static_dir: str
+) -> Iterator[Callable[..., Target]]:
     """make_target(migrated=True): a new database (migrated, or with no schema at all)."""
     apps: list[Flask] = []
     databases: list[str] = []
@@ -290,6 +299,7 @@ def make_target(database_template: str, tmp_path: Path) -> Iterator[Callable[...
             "LMS_DATABASE_URL": url,
             "LMS_SECRET_KEY": "test secret key, not for production",
             "LMS_BASE_URL": "http://lms.test",
+            "LMS_STATIC_DIR": static_dir,
         }
         app = create_app(environ, {"TESTING": True})
         apps.append(app)
