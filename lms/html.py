@@ -276,6 +276,7 @@ def _lesson_cleaner(
 _IMG_TAG = re.compile(r'<img\b((?:[^>"]|"[^"]*")*)>')
 _TAG_ATTRIBUTE = re.compile(r'([^\s="]+)="([^"]*)"')
 _SRCSET_CANDIDATE = re.compile(r"^(\S+) ([1-9][0-9]{0,4})w$")
+_SIZE_CHOICE = re.compile(r'\s(?:srcset|sizes)="[^"]*"')
 
 
 class _SizedImages:
@@ -300,6 +301,12 @@ class _SizedImages:
         self.first = False
         extra = "".join(f' {name}="{escape(value)}"' for name, value in added.items())
         return f"<img{match[1]}{extra}>"
+
+
+def without_size_choice(lesson_html: str) -> str:
+    """Sanitised lesson HTML with its images' choice of sizes (srcset, sizes) taken out,
+    for a copy that carries each image in one size (the offline zip)."""
+    return _IMG_TAG.sub(lambda match: _SIZE_CHOICE.sub("", match[0]), lesson_html)
 
 
 def _image_attribute(name: str, value: str, offered: set[str]) -> str | None:
