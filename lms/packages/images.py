@@ -165,7 +165,8 @@ def make_variants(stream: BinaryIO, type_name: str, size: int, info: ImageInfo) 
     variants = []
     with _opened(stream, type_name, size) as image:
         orientation = _orientation(image)
-        palette = image.mode in ("P", "PA")
+        # A palette image's copies get a palette again, no larger than its own.
+        palette = len(image.getpalette() or ()) // 3 if image.mode in ("P", "PA") else 0
         # A CMYK profile would be wrong on the RGB copy; any other profile keeps colours true.
         icc_profile = image.info.get("icc_profile") if image.mode != "CMYK" else None
         targets = [
@@ -344,7 +345,7 @@ def _encode(
     image: Image.Image,
     image_format: str,
     orientation: int,
-    palette: bool,
+    palette: int,
     icc_profile: bytes | None,
 ) -> bytes:
     """A copy encoded for the web: upright, in a mode its format holds, without metadata."""
@@ -357,7 +358,7 @@ def _encode(
     elif image.mode == "CMYK":
         image = image.convert("RGB")
     if palette and image_format == "PNG":
-        image = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+        image = image.quantize(max(2, min(palette, 256)), method=Image.Quantize.FASTOCTREE)
     # EXIF (where and when, which device), XMP, comments: none of it goes with the copy.
     image.info = {}
     options = dict(_SAVE_OPTIONS[image_format])
