@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["media_id"], ["media.id"], name=op.f("fk_media_variant_media_id_media"), ondelete="CASCADE"
+            ["media_id"],
+            ["media.id"],
+            name=op.f("fk_media_variant_media_id_media"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_media_variant")),
         sa.UniqueConstraint("media_id", "width", name=op.f("uq_media_variant_media_id_width")),
