@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from lms import html
+from lms import html, packages
 from lms.models import Media, MediaVariant, Module, Reflection, Role
 from lms.ops.housekeeping import sweep
 from lms.packages import images
@@ -89,6 +89,15 @@ def test_a_photo_gets_copies_upright_in_its_format_and_without_its_metadata(
         assert b"taken at home" not in data
     original = blob(storage, media.sha256)
     assert CAMERA.encode() in original  # the original is kept as it was
+
+
+def test_the_author_is_told_that_a_photo_records_where_it_was_taken(tmp_path):
+    package = image_package(
+        tmp_path,
+        {"located.jpg": phone_photo(800, 600), "plain.jpg": encoded(picture(800, 600), "JPEG")},
+    )
+    notes = [(p.path, p.message, p.warning) for p in packages.validate_path(package).warnings]
+    assert notes == [("media/located.jpg", images.LOCATED, True)]
 
 
 def test_copies_are_turned_upright(db, storage, tmp_path):

@@ -88,6 +88,11 @@ TOO_MANY_PIXELS = N_(
     "phones: it is shown as it is, at its full size; save it smaller (at most 2,000 "
     "pixels wide) to spare learners' data."
 )
+LOCATED = N_(
+    "this photo records where it was taken (GPS). The copies made for phones leave that "
+    "out, but the original, which learners can open, keeps it: remove the location from "
+    "the photo (most photo apps can) if it must not be known."
+)
 TOO_LARGE_TO_DECODE = N_(
     "this image would take more than %(limit)s of memory to make smaller for phones, so "
     "it is shown as it is, at its full size; save it smaller (at most 2,000 pixels wide)"
@@ -129,7 +134,7 @@ def examine(stream: BinaryIO, type_name: str, size: int) -> ImageInfo:
     with _opened(stream, type_name, size) as image:
         orientation = _orientation(image)
         width, height = _upright(image.size, orientation)
-        info = ImageInfo(width, height)
+        info = ImageInfo(width, height, located=_is_located(image))
         # (A JPEG's other frames, in an MPO file, are previews and alternate views.)
         if type_name not in _RESIZED or (type_name != "jpg" and _is_animated(image)):
             return info
@@ -147,7 +152,7 @@ def examine(stream: BinaryIO, type_name: str, size: int) -> ImageInfo:
         if type_name == "jpg":
             image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()
-        return ImageInfo(width, height, tuple(fitting))
+        return ImageInfo(width, height, tuple(fitting), info.located)
 
 
 def make_variants(stream: BinaryIO, type_name: str, size: int, info: ImageInfo) -> list[Variant]:
@@ -250,15 +255,30 @@ def _webp_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _exif(image: Image.Image) -> Image.Exif | None:
+    """The image's EXIF, if it has any that can be read."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return None  # Pillow would decode the whole PNG to look for a late eXIf chunk
+    try:
+        exif = image.getexif()
+        exif.get_ifd(ExifTags.IFD.GPSInfo)  # parsed now, so that damage shows here
+    except Exception:  # noqa: BLE001  (damaged EXIF is as good as none: the copies drop it)
+        return None
+    return exif
+
+
 def _orientation(image: Image.Image) -> int:
     """The image's EXIF orientation (1, upright, when it has none or a damaged one)."""
-    if image.format == "PNG" and "exif" not in image.info:
-        return 1  # Pillow would decode the whole PNG to look for a late eXIf chunk
-    try:
-        value = image.getexif().get(ExifTags.Base.Orientation, 1)
-    except Exception:  # noqa: BLE001  (damaged EXIF only loses the orientation)
-        return 1
+    exif = _exif(image)
+    value = exif.get(ExifTags.Base.Orientation, 1) if exif is not None else 1
     return value if value in _UPRIGHT else 1
+
+
+def _is_located(image: Image.Image) -> bool:
+    """Whether the image's EXIF says where it was taken."""
+    exif = _exif(image)
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo) if exif is not None else {}
+    return ExifTags.GPS.GPSLatitude in gps or ExifTags.GPS.GPSLongitude in gps
 
 
 def _upright(size: tuple[int, int], orientation: int) -> tuple[int, int]:

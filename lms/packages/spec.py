@@ -17,6 +17,8 @@ class ImageInfo:
     # Web-sized copies to make at import, narrowest first; none for a small image, a GIF
     # or an animation.
     variant_widths: tuple[int, ...] = ()
+    # Its EXIF says where it was taken (GPS): the copies leave it out, the original keeps it.
+    located: bool = False
 
     def height_at(self, width: int) -> int:
         """The height of a copy ``width`` pixels wide (at least one pixel)."""

@@ -53,6 +53,8 @@ def _with_image(reader: Reader, found: PackageFile) -> PackageFile:
     except UNREADABLE as error:
         reader.damaged(found.path, error)
         return found
+    if info.located:
+        reader.warn(found.path, None, images.LOCATED)
     return replace(found, image=info)
 
 
