@@ -75,10 +75,6 @@ _UPRIGHT = {
 }
 _QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
-_NOT_SMALLER = N_(
-    "it is shown as it is, at its full size, on phones too; save it smaller (at most "
-    "2,000 pixels wide) to spare learners' data."
-)
 UNREADABLE = N_(
     "this image cannot be decoded (%(detail)s), so it is not made smaller for phones: "
     "it is shown as it is. Open it in an image editor and save it again."
