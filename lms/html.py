@@ -311,10 +311,13 @@ def without_size_choice(lesson_html: str) -> str:
 
 def _image_attribute(name: str, value: str, offered: set[str]) -> str | None:
     """An image attribute the app adds, if it is one it would write: srcset's URLs each
-    one of the sizes made at import, its other values fixed."""
+    one of the sizes made at import, and the app's own media URL; its other values fixed."""
     if name == "srcset":
         candidates = [_SRCSET_CANDIDATE.match(c.strip()) for c in value.split(",")]
-        if all(c is not None and c[1] in offered for c in candidates):
+        if all(
+            c is not None and c[1] in offered and c[1].startswith(MEDIA_URL_PREFIX + "/")
+            for c in candidates
+        ):
             return value
         return None
     allowed = {"sizes": {LESSON_IMAGE_SIZES}, "loading": {"lazy"}, "decoding": {"async"}}
