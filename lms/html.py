@@ -4,7 +4,8 @@ Three doors, one sanitiser (nh3, always the last step):
 
 - ``render_lesson`` for module authors' lessons, rendered once at import: Markdown with
   some HTML, images and sound from the package's ``media/``, videos embedded from an
-  allowlist of hosts;
+  allowlist of hosts; images offered in the sizes made at import (``srcset``), with
+  their width and height so that nothing moves as they load;
 - ``render_markdown`` for learners' reflections and facilitators' feedback: light Markdown,
   no raw HTML, no images;
 - ``sanitise`` for any other HTML fragment, with the light allowlist.
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from html import unescape as unescape_html
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
 
@@ -95,9 +97,13 @@ LESSON_ATTRIBUTES: dict[str, set[str]] = {
     "th": {"colspan", "rowspan", "scope"},
     "q": {"cite"},
 }
+# Attributes only the app writes on a lesson's images (render_lesson), never the author.
+IMAGE_ATTRIBUTES = frozenset({"srcset", "sizes", "loading", "decoding"})
+# The width a lesson image takes: the page's column (lms/static/css/site.css: main is at
+# most 46rem wide, with 1rem of padding on each side), or the screen less that padding.
+LESSON_IMAGE_SIZES = "(min-width: 46rem) 44rem, calc(100vw - 2rem)"
 # Fixed attributes: whatever the author wrote, these values are what the browser gets.
 LESSON_SET_ATTRIBUTES = {
-    "img": {"loading": "lazy"},
     "iframe": {
         "loading": "lazy",
         "sandbox": "allow-scripts allow-same-origin allow-presentation allow-popups",
@@ -117,9 +123,25 @@ _INVISIBLE = re.compile(r"[\x00-\x20\x7f]")
 LINK_REL = "nofollow noopener noreferrer"
 
 
-def media_url(module_slug: str, path_in_media: str, sha256: str) -> str:
-    """The app's URL of a module's media file; the hash makes it safe to cache for ever."""
-    return f"{MEDIA_URL_PREFIX}/{module_slug}/{quote(path_in_media)}?v={sha256[:16]}"
+def media_url(module_slug: str, path_in_media: str, sha256: str, width: int | None = None) -> str:
+    """The app's URL of a module's media file, or of its copy ``width`` pixels wide; the
+    hash of the bytes it names makes it safe to cache for ever."""
+    url = f"{MEDIA_URL_PREFIX}/{module_slug}/{quote(path_in_media)}?v={sha256[:16]}"
+    return url if width is None else f"{url}&w={int(width)}"
+
+
+@dataclass(frozen=True)
+class LessonImage:
+    """What a lesson's page says of one of its images: its size as shown, and the sizes a
+    browser may choose from (URL and width in pixels, the original among them), if any."""
+
+    width: int
+    height: int
+    candidates: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def srcset(self) -> str:
+        return ", ".join(f"{url} {width}w" for url, width in self.candidates)
 
 
 def _scheme(url: str) -> str | None:
@@ -184,36 +206,122 @@ def _lesson_markdown() -> MarkdownIt:
 _lesson_md = _lesson_markdown()
 
 
-def render_lesson(markdown: str, resolve_local: Callable[[str], str | None]) -> str:
+def render_lesson(
+    markdown: str,
+    resolve_local: Callable[[str], str | None],
+    images: Mapping[str, LessonImage] | None = None,
+) -> str:
     """Render a lesson's Markdown to the HTML that is stored and served.
 
     ``resolve_local`` turns a relative URL written in the lesson (``../media/map.png``)
-    into the app's URL for it, or None to drop it.
+    into the app's URL for it, or None to drop it. ``images`` says, by that app URL,
+    what is known of each image: its width and height are written on it, and its sizes
+    offered with ``srcset`` and ``sizes``. Every image but the first loads lazily, and
+    all decode off the main thread.
+
+    The sanitiser runs twice: on what the author wrote, then on that with the images'
+    attributes added, where srcset's URLs must each be one of ``images``' and src's one
+    that resolve_local gave; nh3 is the last step either way.
     """
+    images = images or {}
+    resolved: set[str] = set()
 
     def relative(url: str) -> str | None:
         if url.startswith("#"):
             return url
         if url.startswith(("//", "\\", "/")):
             return None
-        return resolve_local(url)
+        found = resolve_local(url)
+        if found is not None:
+            resolved.add(found)
+        return found
+
+    authored = _lesson_cleaner(relative).clean(_lesson_md.render(markdown))
+    sized = _IMG_TAG.sub(_SizedImages(images), authored)
+    offered = {url for image in images.values() for url, _ in image.candidates}
+    return _lesson_cleaner(
+        lambda url: url if url.startswith("#") or url in resolved else None,
+        image_attribute=lambda name, value: _image_attribute(name, value, offered),
+    ).clean(sized)
+
+
+def _lesson_cleaner(
+    relative: Callable[[str], str | None],
+    image_attribute: Callable[[str, str], str | None] | None = None,
+) -> nh3.Cleaner:
+    """The lesson allowlist; with ``image_attribute``, the image attributes the app adds too."""
 
     def attribute(tag: str, name: str, value: str) -> str | None:
         if tag == "iframe" and name == "src" and not is_embed_url(value):
             return None
+        if tag == "img" and name in IMAGE_ATTRIBUTES and image_attribute is not None:
+            return image_attribute(name, value)
         return value
 
-    cleaner = nh3.Cleaner(
+    attributes = LESSON_ATTRIBUTES
+    if image_attribute is not None:
+        attributes = {**LESSON_ATTRIBUTES, "img": LESSON_ATTRIBUTES["img"] | IMAGE_ATTRIBUTES}
+    return nh3.Cleaner(
         tags=set(LESSON_TAGS),
-        attributes=LESSON_ATTRIBUTES,
+        attributes=attributes,
         attribute_filter=attribute,
         set_tag_attribute_values=LESSON_SET_ATTRIBUTES,
         url_schemes=set(URL_SCHEMES),
         url_relative=relative,
         link_rel=LINK_REL,
     )
-    # nh3 is the last step: nothing touches the HTML after it.
-    return cleaner.clean(_lesson_md.render(markdown))
+
+
+# An <img> tag as nh3 writes it: attributes in double quotes, whose own quotes it escapes.
+_IMG_TAG = re.compile(r'<img\b((?:[^>"]|"[^"]*")*)>')
+_TAG_ATTRIBUTE = re.compile(r'([^\s="]+)="([^"]*)"')
+_SRCSET_CANDIDATE = re.compile(r"^(\S+) ([1-9][0-9]{0,4})w$")
+_SIZE_CHOICE = re.compile(r'\s(?:srcset|sizes)="[^"]*"')
+
+
+class _SizedImages:
+    """Adds to each <img> of sanitised lesson HTML what the page knows of it (a re.sub callback)."""
+
+    def __init__(self, images: Mapping[str, LessonImage]) -> None:
+        self.images = images
+        self.first = True
+
+    def __call__(self, match: re.Match[str]) -> str:
+        attributes = dict(_TAG_ATTRIBUTE.findall(match[1]))
+        image = self.images.get(unescape_html(attributes.get("src", "")))
+        added = {}
+        if image is not None:
+            if "width" not in attributes and "height" not in attributes:
+                added |= {"width": str(image.width), "height": str(image.height)}
+            if image.candidates:
+                added |= {"srcset": image.srcset, "sizes": LESSON_IMAGE_SIZES}
+        if not self.first:
+            added["loading"] = "lazy"
+        added["decoding"] = "async"
+        self.first = False
+        extra = "".join(f' {name}="{escape(value)}"' for name, value in added.items())
+        return f"<img{match[1]}{extra}>"
+
+
+def without_size_choice(lesson_html: str) -> str:
+    """Sanitised lesson HTML with its images' choice of sizes (srcset, sizes) taken out,
+    for a copy that carries each image in one size (the offline zip)."""
+    return _IMG_TAG.sub(lambda match: _SIZE_CHOICE.sub("", match[0]), lesson_html)
+
+
+def _image_attribute(name: str, value: str, offered: set[str]) -> str | None:
+    """An image attribute the app adds, if it is one it would write: srcset's URLs each
+    one of the sizes made at import, and the app's own media URL; its other values fixed."""
+    if name == "srcset":
+        candidates = [_SRCSET_CANDIDATE.match(c.strip()) for c in value.split(",")]
+        if all(
+            c is not None and c[1] in offered and c[1].startswith(MEDIA_URL_PREFIX + "/")
+            for c in candidates
+        ):
+            return value
+        return None
+    allowed = {"sizes": {LESSON_IMAGE_SIZES}, "loading": {"lazy"}, "decoding": {"async"}}
+    return value if value in allowed[name] else None
 
 
 # --- Telling authors what would be removed ---------------------------------

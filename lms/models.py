@@ -313,7 +313,11 @@ class Attachment(Base):
 
 
 class Media(Base):
-    """An image or sound shown inside a lesson, stored by content hash."""
+    """An image or sound shown inside a lesson, stored by content hash.
+
+    ``width`` and ``height`` are an image's size as shown (upright), when it could be
+    read; ``variants`` are its smaller copies for narrow screens, narrowest first.
+    """
 
     __tablename__ = "media"
     __table_args__ = (
@@ -327,6 +331,35 @@ class Media(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+
+    variants: Mapped[list[MediaVariant]] = relationship(
+        back_populates="media",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="MediaVariant.width",
+    )
+
+
+class MediaVariant(Base):
+    """A web-sized copy of a lesson image (made at import), stored by content hash."""
+
+    __tablename__ = "media_variant"
+    __table_args__ = (
+        UniqueConstraint("media_id", "width"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"))
+    width: Mapped[int]
+    height: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    media: Mapped[Media] = relationship(back_populates="variants")
 
 
 # --- Learning ---------------------------------------------------------------

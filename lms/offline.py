@@ -7,7 +7,9 @@ chunks: nothing is held whole in memory, whatever the size of the module.
 The HTML pages inside are rendered by a ``render(template, **context)`` callable
 the caller passes (Flask's ``render_template`` in the views), so this module needs
 no request. Lesson bodies are the stored, sanitised ``Lesson.body_html``; only
-their media addresses are rewritten to point into the zip.
+their media addresses are rewritten to point into the zip, and their images' choice
+of sizes taken out: the zip carries each image once, at its web size (``web_size``),
+under the image's own name.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms import learner_files, progress, reflections, review
 from lms.db import now_utc
-from lms.html import MEDIA_URL_PREFIX
+from lms.html import MEDIA_URL_PREFIX, without_size_choice
 from lms.models import (
     Attachment,
     Enrollment,
@@ -35,6 +37,7 @@ from lms.models import (
     Lesson,
     LessonProgress,
     Media,
+    MediaVariant,
     Module,
     Prompt,
     Reflection,
@@ -53,6 +56,8 @@ _MEDIA_URL = re.compile(
     + r'/(?P<slug>[^/"?#]+)/(?P<path>[^"?#]+)(?:\?[^"#]*)?"'
 )
 _ALREADY_COMPRESSED = ("image/", "audio/", "video/", "application/zip")
+# The widest an image is in the offline zip: the page's column at 1.5x, or a phone's at 2x.
+OFFLINE_IMAGE_WIDTH = 960
 
 
 def _safe_parts(path: str) -> str:
@@ -67,14 +72,28 @@ def media_zip_path(media_path: str) -> str:
 
 
 def localise_media(body_html: str, module_slug: str) -> str:
-    """The lesson HTML with this module's media addresses pointing into the zip."""
+    """The lesson HTML with this module's media addresses pointing into the zip, where
+    each image is at its web size under its own name (no choice of sizes left)."""
 
     def relative(match: re.Match[str]) -> str:
         if match["slug"] != module_slug:
             return match[0]
         return f'{match["attr"]}="media/{match["path"]}"'
 
-    return _MEDIA_URL.sub(relative, body_html)
+    return _MEDIA_URL.sub(relative, without_size_choice(body_html))
+
+
+def web_size(media: Media) -> Media | MediaVariant:
+    """What the offline zip carries of a media file: the widest of the image and its copies
+    that is at most OFFLINE_IMAGE_WIDTH pixels wide (the narrowest copy if none is), or
+    the file itself."""
+    sizes: list[Media | MediaVariant] = [*media.variants]
+    if media.width is not None:
+        sizes.append(media)
+    fitting = [s for s in sizes if s.width is not None and s.width <= OFFLINE_IMAGE_WIDTH]
+    if fitting:
+        return max(fitting, key=lambda s: s.width or 0)
+    return min(media.variants, key=lambda v: v.width) if media.variants else media
 
 
 def _copy_into(
@@ -160,7 +179,11 @@ def write_module_zip(
         )
     }
     module_attachments = progress.module_attachments(session, module)
-    media = list(session.scalars(select(Media).where(Media.module_id == module.id)))
+    media = list(
+        session.scalars(
+            select(Media).where(Media.module_id == module.id).options(selectinload(Media.variants))
+        )
+    )
     prompt_reflections = _reflections_by_lesson(session, user, lesson_ids)
     pages, shared = _offline_pages(module, entries, lessons, prompt_reflections, module_attachments)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -243,8 +266,11 @@ def _copy_module_files(
 ) -> None:
     """The module's media, the attachments the pages link to and the learner's files."""
     for item in media:
-        with storage.open_blob(item.sha256) as source:
-            _copy_into(archive, media_zip_path(item.path), source, item.size, item.content_type)
+        carried = web_size(item)
+        with storage.open_blob(carried.sha256) as source:
+            _copy_into(
+                archive, media_zip_path(item.path), source, carried.size, carried.content_type
+            )
     for attachment, name in [*(a for p in pages for a in p.attachments), *shared]:
         with storage.open_blob(attachment.sha256) as source:
             _copy_into(archive, name, source, attachment.size, attachment.content_type)

@@ -2,7 +2,8 @@
 
 Layout of the data dir (nothing here is ever served directly):
 
-- ``blobs/ab/cdef...``: module attachments and media, content-addressed by SHA-256;
+- ``blobs/ab/cdef...``: module attachments and media (and the web-sized copies of lesson
+  images), content-addressed by SHA-256;
 - ``staging/<random>/``: files of an import in progress, moved into ``blobs/`` only
   when the database transaction that refers to them commits;
 - ``uploads/<token>.zip``: a package an admin uploaded, waiting for confirmation, with
@@ -42,7 +43,7 @@ from typing import BinaryIO
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from lms.models import Attachment, LearnerFile, Media, User
+from lms.models import Attachment, LearnerFile, Media, MediaVariant, User
 
 CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -411,7 +412,7 @@ def referenced_blobs(db: Session | Connection, hashes: Iterable[str]) -> set[str
     """Which of these hashes a row of the database refers to."""
     hashes = list(hashes)
     found: set[str] = set()
-    for column in (Attachment.sha256, Media.sha256, LearnerFile.sha256):
+    for column in (Attachment.sha256, Media.sha256, MediaVariant.sha256, LearnerFile.sha256):
         found.update(db.scalars(select(column).where(column.in_(hashes)).distinct()))
     return found
 
@@ -440,7 +441,9 @@ _LAYOUT = Storage(Path())
 
 def referenced_files(db: Session | Connection) -> set[str]:
     """The data dir paths the database's rows refer to: blobs and learner files."""
-    blobs = db.scalars(select(Attachment.sha256).union(select(Media.sha256)))
+    blobs = db.scalars(
+        select(Attachment.sha256).union(select(Media.sha256), select(MediaVariant.sha256))
+    )
     paths = {_LAYOUT.blob_path(sha256).as_posix() for sha256 in blobs}
     for row in db.execute(select(LearnerFile.user_id, LearnerFile.public_id)):
         paths.add(_LAYOUT.learner_file_path(row).as_posix())

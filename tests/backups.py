@@ -23,6 +23,7 @@ from lms.models import (
     LearnerFile,
     LessonProgress,
     Media,
+    MediaVariant,
     Module,
     ProgressStatus,
     Role,
@@ -134,7 +135,9 @@ def assert_referenced_files_present(engine: Engine, data_dir: Path | str) -> int
     with engine.connect() as conn:
         expected = {
             blobs / sha[:2] / sha[2:]: sha
-            for sha in conn.scalars(select(Attachment.sha256).union(select(Media.sha256)))
+            for sha in conn.scalars(
+                select(Attachment.sha256).union(select(Media.sha256), select(MediaVariant.sha256))
+            )
         }
         for row in conn.execute(select(LearnerFile)):
             path = Storage(Path(data_dir)).learner_folder(row.user_id) / row.public_id

@@ -31,6 +31,7 @@ from lms.models import (
     Enrollment,
     Lesson,
     Media,
+    MediaVariant,
     Membership,
     MembershipRole,
     Module,
@@ -151,7 +152,8 @@ def make_module(
     """A module with lessons, each with prompts (count or specs) and attachments.
 
     ``prompts`` specs are dicts of Prompt fields (``required``, ``accepts_files``,
-    ``text``), applied to every lesson. Attachments and media need ``data_dir``.
+    ``text``), applied to every lesson. Attachments and media need ``data_dir``; the
+    media is a 600 x 400 image with a copy 480 pixels wide, as an import makes them.
     ``lesson_title`` names each lesson: ``{n}`` is its position, ``{module}`` the title.
     """
     n = next(_numbers)
@@ -174,8 +176,15 @@ def make_module(
     media_html = ""
     if media:
         assert data_dir is not None, "media needs data_dir"
-        data = png_bytes()
-        sha256 = store_blob(data_dir, data)
+        data, copy = png_bytes(600, 400), png_bytes(480, 320)
+        sha256, copy_sha256 = store_blob(data_dir, data), store_blob(data_dir, copy)
+        variant = MediaVariant(
+            width=480,
+            height=320,
+            content_type="image/png",
+            size=len(copy),
+            sha256=copy_sha256,
+        )
         db.add(
             Media(
                 module_id=module.id,
@@ -183,9 +192,16 @@ def make_module(
                 content_type="image/png",
                 size=len(data),
                 sha256=sha256,
+                width=600,
+                height=400,
+                variants=[variant],
             )
         )
-        media_html = f'<p><img src="{html.media_url(slug, "map.png", sha256)}" alt="A map"></p>'
+        url = html.media_url(slug, "map.png", sha256)
+        image = html.LessonImage(
+            600, 400, ((html.media_url(slug, "map.png", copy_sha256, 480), 480), (url, 600))
+        )
+        media_html = html.render_lesson("![A map](map.png)", lambda _: url, {url: image})
     attachment_number = count(1)
 
     def add_attachment(lesson: Lesson | None) -> None:

@@ -10,12 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.html import (
+    LESSON_IMAGE_SIZES,
     URL_SCHEMES,
+    LessonImage,
     inspect_lesson,
     media_url,
     render_lesson,
     render_markdown,
     sanitise,
+    without_size_choice,
 )
 from tests.hostile_payloads import PAYLOADS
 from tests.hostile_reading import RAW_TEXT_TAGS, URL_ATTRIBUTES, url_scheme
@@ -155,13 +158,74 @@ def test_lesson_media_links_are_rewritten_to_the_apps_media_urls():
         "![The map](../media/map.png)\n\n![A story](../media/story.mp3)\n\n![Film](x.mp4)",
         urls.get,
     )
-    assert '<img src="/media/m/map.png?v=1" alt="The map" loading="lazy">' in output
+    # The first image loads at once (it may be what the page opens on); none is sized here.
+    assert '<img src="/media/m/map.png?v=1" alt="The map" decoding="async">' in output
     audio = re.search(r"<audio [^>]*>", output).group(0)
     assert 'src="/media/m/s?v=2"' in audio
     assert 'controls=""' in audio
     assert 'preload="none"' in audio
     assert "<video" in output
     assert "x.mp4" not in output  # unresolved local links are dropped
+
+
+MAP = "/media/m/map.png?v=1"
+SIZED_MAP = LessonImage(2000, 1000, (("/media/m/map.png?v=2&w=480", 480), (MAP, 2000)))
+
+
+def test_lesson_images_get_their_size_and_their_copies_from_the_import():
+    output = render_lesson(
+        "![The map](../media/map.png)\n\n![Again](../media/map.png)",
+        lambda url: MAP,
+        {MAP: SIZED_MAP},
+    )
+    first, second = re.findall(r"<img [^>]*>", output)
+    srcset = 'srcset="/media/m/map.png?v=2&amp;w=480 480w, /media/m/map.png?v=1 2000w"'
+    for tag in (first, second):
+        assert 'width="2000" height="1000"' in tag
+        assert srcset in tag
+        assert f'sizes="{LESSON_IMAGE_SIZES}"' in tag
+        assert 'decoding="async"' in tag
+    assert "loading" not in first
+    assert 'loading="lazy"' in second
+
+
+def test_an_authors_own_width_is_kept_and_their_srcset_and_loading_are_not():
+    output = render_lesson(
+        '<img src="../media/map.png" alt="m" width="300" srcset="https://evil.example/x 1w" '
+        'sizes="1px" loading="eager" decoding="sync">',
+        lambda url: MAP,
+        {MAP: SIZED_MAP},
+    )
+    assert "evil.example" not in output
+    assert 'width="300"' in output
+    assert "height=" not in output  # the author's width alone would be distorted by ours
+    assert 'decoding="async"' in output
+    assert 'sync"' not in output.replace('"async"', "")
+    assert "eager" not in output
+    assert 'sizes="1px"' not in output
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    ["javascript:alert(1)", "https://evil.example/x.png", "//evil.example/x.png", "/admin/x.png"],
+)
+def test_srcset_urls_are_only_the_apps_own_media(candidate):
+    image = LessonImage(2000, 1000, ((candidate, 480), (MAP, 2000)))
+    output = render_lesson("![m](../media/map.png)", lambda url: MAP, {MAP: image})
+    assert "srcset" not in output
+    assert candidate not in output
+    assert_inert(output)
+
+
+def test_the_offline_copy_takes_the_choice_of_sizes_out():
+    output = render_lesson(
+        'The `sizes="x"` option.\n\n![m](../media/map.png)', lambda url: MAP, {MAP: SIZED_MAP}
+    )
+    single = without_size_choice(output)
+    assert "srcset" not in single
+    assert f'sizes="{LESSON_IMAGE_SIZES}"' not in single
+    assert 'width="2000" height="1000"' in single
+    assert "sizes=&quot;x&quot;" in single or 'sizes="x"' in single  # text stays text
 
 
 def test_lesson_keeps_rich_formatting():

@@ -92,7 +92,8 @@ def test_download_this_module_for_offline_use(client, worked):
     assert {"index.html", "01-lesson-1.html", "02-lesson-2.html"} <= names
     assert "03-lesson-3.html" not in names
     assert "media/map.png" in names
-    assert archive.read("media/map.png") == png_bytes()
+    # 600 pixels wide, the image is its own web size (its 480-pixel copy stays behind).
+    assert archive.read("media/map.png") == png_bytes(600, 400)
     attachments = sorted(n for n in names if n.startswith("attachments/"))
     assert len(attachments) == 3  # lessons 1 and 2, and the module's own
     assert all(archive.read(n).startswith(PDF_BYTES) for n in attachments)
@@ -101,6 +102,8 @@ def test_download_this_module_for_offline_use(client, worked):
     lesson = archive.read("01-lesson-1.html").decode()
     assert 'src="media/map.png"' in lesson
     assert "/media/" not in lesson
+    assert "srcset" not in lesson
+    assert 'width="600" height="400"' in lesson
     assert "<strong>final</strong>" in lesson
     assert "What keeps you going?" in lesson
     assert 'href="my-files/drawing.png"' in lesson

@@ -137,7 +137,9 @@ def test_rebuilding_the_tables_for_autoincrement_keeps_every_row(app, db):
     db.close()
 
     migrate.downgrade(engine, "5b7d1e2a9c40")
-    assert _row_counts(engine, tables) == before
+    # Tables made by later migrations (media_variant) do not exist at that revision.
+    rebuilt = [name for name in tables if name in inspect(engine).get_table_names()]
+    assert _row_counts(engine, rebuilt) == {name: before[name] for name in rebuilt}
     migrate.upgrade(engine)
 
     assert _row_counts(engine, tables) == before

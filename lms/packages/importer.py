@@ -2,8 +2,9 @@
 
 The shape of an import:
 
-1. the package's files are streamed into a staging area of the data dir (no database
-   transaction is open yet, so a long copy blocks nobody);
+1. the package's files are streamed into a staging area of the data dir, and the
+   web-sized copies of its lesson images are made there, one image at a time (no
+   database transaction is open yet, so a long copy blocks nobody);
 2. the plan compares the package with what is installed (a new module, or a higher
    version; ``force`` for the same or a lower one);
 3. the rows are changed and flushed: lessons matched by slug and prompts by key keep
@@ -19,6 +20,8 @@ the staging area; the next import removes them (``Storage.recover_abandoned``).
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,20 +38,24 @@ from lms.models import (
     Enrollment,
     Lesson,
     Media,
+    MediaVariant,
     Module,
     ModuleVersion,
     Prompt,
     Sequence,
     User,
 )
+from lms.packages import images
 from lms.packages.loader import read_package
 from lms.packages.problems import N_, Problem
 from lms.packages.reading.media import resolve_reference
 from lms.packages.semver import Version
 from lms.packages.source import MANIFEST, Limits, PackageSource, open_package
-from lms.packages.spec import LessonSpec, Package
+from lms.packages.spec import LessonSpec, Package, PackageFile
 from lms.packages.yaml_reader import parse
 from lms.storage import Staging, Storage, referenced_blobs
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 # The Module columns a package sets besides slug and version (not module.yaml's required
@@ -326,12 +333,36 @@ def _plan_media(plan: Plan, media: dict[str, Media], package: Package) -> None:
 
 
 def _media_by_path(session: Session, module: Module) -> dict[str, Media]:
-    return {m.path: m for m in session.scalars(select(Media).where(Media.module_id == module.id))}
+    return {
+        m.path: m
+        for m in session.scalars(
+            select(Media).where(Media.module_id == module.id).options(selectinload(Media.variants))
+        )
+    }
 
 
 def recover_abandoned_imports(session: Session, storage: Storage) -> int:
     """Take back what imports killed half way left in the data dir; returns how many."""
     return storage.recover_abandoned(lambda shas: referenced_blobs(session, shas))
+
+
+class _Tally:
+    """Bytes done of the import's work before its transaction (files copied, images made
+    smaller), for a progress bar."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
 
 
 class _Counting:
@@ -347,36 +378,76 @@ class _Counting:
         return data
 
 
-def _stage(
-    source: PackageSource,
-    package: Package,
-    staging: Staging,
-    storage: Storage,
-    progress: Progress | None,
-) -> None:
-    files = [
+@dataclass(frozen=True)
+class StagedVariant:
+    """A web-sized copy of a lesson image, in the staging area until the import commits."""
+
+    width: int
+    height: int
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _files_to_copy(package: Package, staging: Staging, storage: Storage) -> list[PackageFile]:
+    return [
         f
         for f in package.files
         if f.sha256 not in staging.staged and not storage.has_blob(f.sha256)
     ]
-    total = sum(f.size for f in files)
-    done = 0
 
-    def report(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
 
+def _stage(
+    source: PackageSource,
+    files: list[PackageFile],
+    staging: Staging,
+    tally: _Tally | None,
+) -> None:
     for spec in files:
         if spec.sha256 in staging.staged:
             continue
         with source.open(spec.path) as stream:
-            sha256, _size = staging.add(_Counting(stream, report))
+            counted = _Counting(stream, tally.add) if tally is not None else stream
+            sha256, _size = staging.add(counted)
         if sha256 != spec.sha256:
             raise InvalidPackageChangedError(spec.path)
-    if progress is not None:
-        progress(total, total)
+
+
+def _to_resize(package: Package) -> list[PackageFile]:
+    return [m for m in package.media if m.image is not None and m.image.variant_widths]
+
+
+def _stage_variants(
+    pictures: list[PackageFile], staging: Staging, storage: Storage, tally: _Tally
+) -> dict[str, tuple[StagedVariant, ...]]:
+    """Make each lesson image's web-sized copies into the staging area, one at a time.
+
+    Each is made from the original as validated (its staged copy, or its blob when it
+    is stored already). An image that cannot be made smaller after all is imported as
+    it is: the page shows it at full size, as it showed every image before.
+    """
+    made: dict[str, tuple[StagedVariant, ...]] = {}
+    for picture in pictures:
+        if picture.image is None:
+            continue
+        original = staging.staged.get(picture.sha256) or storage.blob_path(picture.sha256)
+        try:
+            with open(original, "rb") as stream:
+                variants = images.make_variants(
+                    stream, picture.type_name, picture.size, picture.image
+                )
+        except (images.ImageError, FileNotFoundError) as error:
+            log.warning("%s is imported without smaller copies: %s", picture.path, error)
+            variants = []
+        staged = []
+        for variant in variants:
+            sha256, size = staging.add(io.BytesIO(variant.data))
+            staged.append(
+                StagedVariant(variant.width, variant.height, variant.content_type, size, sha256)
+            )
+        made[picture.path] = tuple(staged)
+        tally.add(picture.size)
+    return made
 
 
 class InvalidPackageChangedError(Exception):
@@ -441,18 +512,24 @@ def import_package(
     """
     staging = storage.new_staging()
     try:
-        _stage(source, package, staging, storage, progress)
+        files, pictures = _files_to_copy(package, staging, storage), _to_resize(package)
+        tally = _Tally(progress, sum(f.size for f in [*files, *pictures]))
+        _stage(source, files, staging, tally)
+        variants = _stage_variants(pictures, staging, storage, tally)
+        tally.finish()
         # The plan's query opens the transaction; on SQLite that takes the write lock, which
         # must come before the placement lock, in the same order as at commit.
         plan = plan_import(session, package)
         if plan.refusal is not None and not force:
             raise VersionRefusedError(plan.refusal)
         needed = {f.sha256 for f in package.files}
+        needed |= {v.sha256 for made in variants.values() for v in made}
         storage.recover_abandoned(lambda shas: referenced_blobs(session, shas), keep=needed)
         # A blob that was there when staging began may have been a dead import's, now gone.
-        _stage(source, package, staging, storage, None)
+        # (Every copy of an image was staged, whether or not it was stored already.)
+        _stage(source, _files_to_copy(package, staging, storage), staging, None)
         staging.required = needed
-        module = _apply(session, package, plan, actor)
+        module = _apply(session, package, plan, actor, variants)
         session.flush()
         _publish_on_commit(session, storage, staging)
     except BaseException:
@@ -461,13 +538,19 @@ def import_package(
     return ImportResult(module, plan)
 
 
-def _apply(session: Session, package: Package, plan: Plan, actor: User | None) -> Module:
+def _apply(
+    session: Session,
+    package: Package,
+    plan: Plan,
+    actor: User | None,
+    variants: dict[str, tuple[StagedVariant, ...]],
+) -> Module:
     """Write the package into the rows, step by step, and record the import; flushes."""
     now = now_utc()
     module = _apply_module(session, package, now)
-    # Media first: lessons are rendered with their URLs.
-    urls = _apply_media(session, module, package)
-    lessons = _apply_lessons(session, module, package, urls, now)
+    # Media first: lessons are rendered with their URLs and their images' sizes.
+    urls, lesson_images = _apply_media(session, module, package, variants)
+    lessons = _apply_lessons(session, module, package, urls, lesson_images, now)
     _apply_attachments(session, module, package, lessons, now)
     _record_import(session, module, package, plan, actor, now)
     return module
@@ -489,22 +572,63 @@ def _apply_module(session: Session, package: Package, now: datetime) -> Module:
     return module
 
 
-def _apply_media(session: Session, module: Module, package: Package) -> dict[str, str]:
-    """Add or update the media rows; returns the URL of each media path."""
+def _apply_media(
+    session: Session,
+    module: Module,
+    package: Package,
+    variants: dict[str, tuple[StagedVariant, ...]],
+) -> tuple[dict[str, str], dict[str, html.LessonImage]]:
+    """Add or update the media rows and their images' copies.
+
+    Returns the URL of each media path, and what a lesson's page says of each image, by
+    its URL (lms.html.render_lesson).
+    """
     media = _media_by_path(session, module)
-    urls = {}
+    urls, lesson_images = {}, {}
     for spec in package.media:
         row = media.get(spec.path)
         if row is None:
             row = Media(module_id=module.id, path=spec.path)
             session.add(row)
         row.content_type, row.size, row.sha256 = spec.content_type, spec.size, spec.sha256
-        urls[spec.path] = html.media_url(module.slug, spec.path[len("media/") :], spec.sha256)
-    return urls
+        row.width = spec.image.width if spec.image else None
+        row.height = spec.image.height if spec.image else None
+        _apply_variants(row, variants.get(spec.path, ()))
+        path_in_media = spec.path[len("media/") :]
+        url = urls[spec.path] = html.media_url(module.slug, path_in_media, spec.sha256)
+        if row.width is not None and row.height is not None:
+            sizes = [
+                (html.media_url(module.slug, path_in_media, v.sha256, v.width), v.width)
+                for v in row.variants
+            ]
+            if sizes:
+                sizes.append((url, row.width))
+            lesson_images[url] = html.LessonImage(row.width, row.height, tuple(sizes))
+    return urls, lesson_images
+
+
+def _apply_variants(row: Media, staged: tuple[StagedVariant, ...]) -> None:
+    """Give the media row exactly these copies, keeping the rows of widths it had."""
+    by_width = {v.width: v for v in row.variants}
+    for variant in staged:
+        kept = by_width.pop(variant.width, None)
+        if kept is None:
+            kept = MediaVariant(width=variant.width)
+            row.variants.append(kept)
+        kept.height, kept.content_type = variant.height, variant.content_type
+        kept.size, kept.sha256 = variant.size, variant.sha256
+    for gone in by_width.values():
+        row.variants.remove(gone)
+    row.variants.sort(key=lambda v: v.width)
 
 
 def _apply_lessons(
-    session: Session, module: Module, package: Package, urls: dict[str, str], now: datetime
+    session: Session,
+    module: Module,
+    package: Package,
+    urls: dict[str, str],
+    lesson_images: dict[str, html.LessonImage],
+    now: datetime,
 ) -> dict[str, Lesson]:
     """Add or update each lesson and its prompts, archive those that left; by slug."""
     existing = {lesson.slug: lesson for lesson in module.lessons}
@@ -514,7 +638,7 @@ def _apply_lessons(
         if lesson is None:
             lesson = Lesson(module=module, slug=spec.slug, position=position, title=spec.title)
             session.add(lesson)
-        _update_lesson(lesson, spec, position, urls)
+        _update_lesson(lesson, spec, position, urls, lesson_images)
         _apply_prompts(session, lesson, spec, now)
         lessons[spec.slug] = lesson
     archived = [
@@ -529,13 +653,21 @@ def _apply_lessons(
     return lessons
 
 
-def _update_lesson(lesson: Lesson, spec: LessonSpec, position: int, urls: dict[str, str]) -> None:
+def _update_lesson(
+    lesson: Lesson,
+    spec: LessonSpec,
+    position: int,
+    urls: dict[str, str],
+    lesson_images: dict[str, html.LessonImage],
+) -> None:
     lesson.position = position
     lesson.title = spec.title
     lesson.minutes = spec.minutes
     lesson.body_markdown = spec.body_markdown
     lesson.body_html = html.render_lesson(
-        spec.body_markdown, lambda url: urls.get(resolve_reference(spec.path, url) or "")
+        spec.body_markdown,
+        lambda url: urls.get(resolve_reference(spec.path, url) or ""),
+        lesson_images,
     )
     lesson.archived_at = None
 

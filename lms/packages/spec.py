@@ -9,6 +9,23 @@ from lms.packages.problems import Problem
 
 
 @dataclass(frozen=True)
+class ImageInfo:
+    """A lesson image's size as shown (upright), and the widths of the copies it gets."""
+
+    width: int
+    height: int
+    # Web-sized copies to make at import, narrowest first; none for a small image, a GIF
+    # or an animation.
+    variant_widths: tuple[int, ...] = ()
+    # Its EXIF says where it was taken (GPS): the copies leave it out, the original keeps it.
+    located: bool = False
+
+    def height_at(self, width: int) -> int:
+        """The height of a copy ``width`` pixels wide (at least one pixel)."""
+        return max(1, round(self.height * width / self.width))
+
+
+@dataclass(frozen=True)
 class PackageFile:
     """A file of the package that is imported: an attachment or a media file."""
 
@@ -17,6 +34,8 @@ class PackageFile:
     sha256: str
     content_type: str
     type_name: str
+    # For a media image whose size could be read (lms.packages.images).
+    image: ImageInfo | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""The files themselves: each imported one's type checked and hashed, and no program anywhere."""
+"""The files themselves: each imported one's type checked and hashed, and no program anywhere.
+
+A lesson image's size is read too, and whether it can be made smaller for phones
+(``lms.packages.images``): one that cannot is a warning, never a reason to refuse.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import BinaryIO, TypeVar
 
@@ -13,6 +18,7 @@ from lms.filetypes import (
     check_not_program,
     detect,
 )
+from lms.packages import images
 from lms.packages.problems import N_, Problem
 from lms.packages.reading.base import UNREADABLE, Reader
 from lms.packages.source import MANIFEST
@@ -30,8 +36,26 @@ def check_files(reader: Reader, paths: Iterable[str]) -> dict[str, PackageFile]:
         found = _examined(reader, path, partial(_package_file, path=path, allowed=allowed))
         if found is not None:
             reader.hashes[path] = found.sha256
-            stored[path] = found
+            stored[path] = _with_image(reader, found) if path.startswith("media/") else found
     return stored
+
+
+def _with_image(reader: Reader, found: PackageFile) -> PackageFile:
+    """The media file with its image's size and copies to make, or as it is, with a warning."""
+    if not images.is_sized(found.type_name):
+        return found
+    try:
+        with reader.source.open(found.path) as stream:
+            info = images.examine(stream, found.type_name, found.size)
+    except images.ImageError as error:
+        reader.warn(found.path, None, error.message, **error.params)
+        return found
+    except UNREADABLE as error:
+        reader.damaged(found.path, error)
+        return found
+    if info.located:
+        reader.warn(found.path, None, images.LOCATED)
+    return replace(found, image=info)
 
 
 def check_unimported(reader: Reader, claims: Iterable[str]) -> None:
