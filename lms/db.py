@@ -14,6 +14,7 @@ OperationalError, which the app answers with 503 and a Retry-After, not a hang.
 from __future__ import annotations
 
 import os
+import sqlite3
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -96,7 +97,8 @@ def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a read session's, which runs without a transaction
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 # Every engine of this process, so that a forked child drops the connections it inherited.
@@ -147,22 +149,25 @@ def make_engine(url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Eng
 class Database:
     """The engine and the session factories of one app.
 
-    On PostgreSQL a read session runs without a transaction (autocommit): under READ
-    COMMITTED every statement takes its own snapshot anyway, so nothing is lost, and a
-    page saves the ``BEGIN`` and ``ROLLBACK`` round trips. It also keeps the driver's
-    prepared statements, which psycopg forgets at every ROLLBACK, so that the hot
-    statements are planned once per connection rather than once per request. A read
-    session writes only in ``writing``, which turns it into a write session; a write
-    outside one is refused (``_refuse_writes_outside_a_transaction``).
+    A read session runs without a transaction (autocommit; on SQLite no ``BEGIN``):
+    every statement takes its own snapshot, as it does anyway under PostgreSQL's READ
+    COMMITTED, so a page sees what it saw before, without the ``BEGIN`` and ``ROLLBACK``
+    every read request used to pay (round trips on PostgreSQL, statements on SQLite).
+    On PostgreSQL it also keeps the driver's prepared statements, which psycopg forgets
+    at every ROLLBACK, so the hot statements are planned once per connection rather
+    than once per request. A read session writes only in ``writing``, which turns it
+    into a write session; a write outside one is refused
+    (``_refuse_writes_outside_a_transaction``).
     """
 
     def __init__(self, url: str, lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> None:
         self.engine = make_engine(url, lock_timeout_ms)
         self.dialect = self.engine.dialect.name
-        reading = self.engine
         if self.dialect == "postgresql":
             reading = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-            event.listen(reading, "before_cursor_execute", _refuse_writes_outside_a_transaction)
+        else:
+            reading = self.engine.execution_options(sqlite_begin=None)
+        event.listen(reading, "before_cursor_execute", _refuse_writes_outside_a_transaction)
         self.read_sessions = sessionmaker(reading, expire_on_commit=False)
         self.write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -202,16 +207,23 @@ _READ_ONLY_STATEMENTS = ("SELECT", "WITH", "SHOW", "BEGIN", "SAVEPOINT", "RELEAS
 def _refuse_writes_outside_a_transaction(
     _conn, cursor, statement: str, _parameters, context, _executemany
 ) -> None:
-    """Before a read session's statement on PostgreSQL: a write outside ``writing`` would
-    commit statement by statement, and a failure half-way would leave half of it written;
-    a streamed read's server-side cursor lives in a transaction, so it begins one."""
+    """Before a read session's statement: a write outside ``writing`` would commit
+    statement by statement, and a failure half-way would leave half of it written;
+    a streamed read (PostgreSQL keeps a server-side cursor only inside a transaction)
+    begins one."""
     connection = cursor.connection
-    if connection.info.transaction_status != TransactionStatus.IDLE:
+    if _in_transaction(connection):
         return
     if context is not None and context.execution_options.get("stream_results"):
         connection.execute("BEGIN")
     elif not statement.lstrip().upper().startswith(_READ_ONLY_STATEMENTS):
         raise RuntimeError(f"a read session wrote outside a writing() block: {statement[:60]!r}")
+
+
+def _in_transaction(dbapi_connection) -> bool:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return dbapi_connection.in_transaction
+    return dbapi_connection.info.transaction_status != TransactionStatus.IDLE
 
 
 # Each database's INSERT, which knows its ON CONFLICT clause.

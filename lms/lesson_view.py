@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -118,6 +118,17 @@ class LessonView:
 
 
 _USER_ID = bindparam("user_id")
+_USER_ID = bindparam("user_id")
+_LESSON_SLUG = bindparam("lesson_slug")
+
+
+def _on_the_lessons_rows(column):
+    """The column on the open lesson's rows only, NULL on the others: a time is parsed
+    from its text (on SQLite) once per row it is on, and a 40-lesson outline repeats it
+    40 times for the one value the page needs."""
+    return case((Lesson.slug == _LESSON_SLUG, column)).label(column.key)
+
+
 _MODULE = (
     Module.id,
     Module.slug,
@@ -125,7 +136,7 @@ _MODULE = (
     Module.language,
     Module.sequence,
     Module.published,
-    Module.updated_at,
+    _on_the_lessons_rows(Module.updated_at),
 )
 _ENROLLMENT = (Enrollment.id, Enrollment.last_lesson_id)
 _OUTLINE = (
@@ -135,7 +146,8 @@ _OUTLINE = (
     Lesson.position,
     Lesson.minutes,
     LessonProgress.status,
-    LessonProgress.last_visited_at,
+    # Asked of the open lesson only (progress.visit_is_recorded).
+    _on_the_lessons_rows(LessonProgress.last_visited_at),
 )
 _PROMPT = (
     Prompt.id,
@@ -189,7 +201,7 @@ _LESSON_VIEW = (
         Prompt,
         and_(
             Prompt.lesson_id == Lesson.id,
-            Lesson.slug == bindparam("lesson_slug"),
+            Lesson.slug == _LESSON_SLUG,
             Prompt.archived_at.is_(None),
         ),
     )
@@ -221,7 +233,7 @@ def read(session: Session, user: User, module_slug: str, lesson_slug: str) -> Le
     if not rows:
         return None
     outline_rows: list[tuple] = []
-    lesson = None
+    lesson = lessons_row = None
     prompt_reflections: dict[int, PromptReflection] = {}
     for row in rows:
         entry = row[_O]
@@ -231,6 +243,7 @@ def read(session: Session, user: User, module_slug: str, lesson_slug: str) -> Le
             continue
         if lesson is None:
             lesson = LessonRow(*entry[:5], row[_M][0], _body_reader(session))
+            lessons_row = row
         if row[_P][0] is None:
             continue
         prompt_reflection = prompt_reflections.get(row[_P][0])
@@ -243,7 +256,7 @@ def read(session: Session, user: User, module_slug: str, lesson_slug: str) -> Le
             prompt_reflection.files.append(FileRow._make(row[_F]))
     if lesson is None:
         return None
-    module = ModuleRow._make(rows[0][_M])
+    module = ModuleRow._make(lessons_row[_M])
     enrollment = EnrollmentRow(*rows[0][_E]) if rows[0][_E][0] is not None else None
     return LessonView(
         module,

@@ -206,8 +206,10 @@ def _save(
         return reflection
     number = reflection.revision_count + 1
     values = _new_values(number, body, submitted, now)
-    _update_unless_saved_meanwhile(session, reflection, prompt, body, based_on, values, submitted)
-    _add_revision(session, reflection, number, body, submitted, prompt, now)
+    revision = _revision_values(reflection, number, body, submitted, prompt, now)
+    _update_unless_saved_meanwhile(
+        session, reflection, prompt, body, based_on, values, submitted, revision
+    )
     return reflection
 
 
@@ -280,22 +282,35 @@ def _update_unless_saved_meanwhile(
     based_on: int,
     values: dict[str, object],
     submitted: bool,
+    revision: dict[str, object],
 ) -> None:
-    """The conditional UPDATE: ConflictError when another save came in since the read.
+    """The conditional UPDATE and the new revision: ConflictError when another save came
+    in since the read, and then neither is written.
 
-    Raises GoneError when the reflection went with its account meanwhile.
+    On PostgreSQL the two are one statement (the UPDATE in a WITH, the INSERT of the
+    revision from what it updated): one round trip fewer on every autosave. Raises
+    GoneError when the reflection went with its account meanwhile.
     """
-    result = session.connection().execute(
-        _SUBMIT if submitted else _SAVE_DRAFT,
-        {f"new_{name}": value for name, value in values.items()}
-        | {"reflection_id": reflection.id, "based_on": based_on},
-    )
-    if result.rowcount != 1:
+    parameters = {f"new_{name}": value for name, value in values.items()} | {
+        "reflection_id": reflection.id,
+        "based_on": based_on,
+    }
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        statement = _SUBMIT_WITH_REVISION if submitted else _SAVE_DRAFT_WITH_REVISION
+        revision = {f"revision_{name}": value for name, value in revision.items()}
+        saved = connection.execute(statement, parameters | revision).first() is not None
+    else:
+        result = connection.execute(_SUBMIT if submitted else _SAVE_DRAFT, parameters)
+        saved = result.rowcount == 1
+    if not saved:
         try:
             session.refresh(reflection)
         except InvalidRequestError:
             raise GoneError(prompt.key) from None  # erased with its account meanwhile
         raise ConflictError(reflection, body, based_on)
+    if connection.dialect.name != "postgresql":
+        connection.execute(_INSERT_REVISION, revision)
     for name, value in values.items():
         set_committed_value(reflection, name, value)
 
@@ -339,16 +354,19 @@ def _create(
 def _add_revision(session, reflection, number, body, submitted, prompt, now) -> None:
     # One INSERT, no ORM object: an autosave adds a revision and never reads it back.
     session.connection().execute(
-        _INSERT_REVISION,
-        {
-            "reflection_id": reflection.id,
-            "number": number,
-            "body": body,
-            "submitted": submitted,
-            "prompt_text": prompt.text,
-            "created_at": now,
-        },
+        _INSERT_REVISION, _revision_values(reflection, number, body, submitted, prompt, now)
     )
+
+
+def _revision_values(reflection, number, body, submitted, prompt, now) -> dict[str, object]:
+    return {
+        "reflection_id": reflection.id,
+        "number": number,
+        "body": body,
+        "submitted": submitted,
+        "prompt_text": prompt.text,
+        "created_at": now,
+    }
 
 
 # An autosave's two writes, built once on the tables and run on the session's
@@ -370,6 +388,27 @@ _SUBMIT = _conditional_update(
     *_DRAFT_COLUMNS, "submitted_at", "submitted_revision", "submitted_body", "review_state"
 )
 _INSERT_REVISION = insert(ReflectionRevision.__table__)
+
+
+def _with_revision(conditional_update):
+    """PostgreSQL's one statement: the conditional UPDATE, and the revision inserted for
+    the row it updated (none when it updated none)."""
+    revisions = ReflectionRevision.__table__
+    saved = conditional_update.returning(Reflection.__table__.c.id).cte("saved")
+    columns = ("number", "body", "submitted", "prompt_text", "created_at")
+    # Named apart from the reflection's columns: an UPDATE takes a parameter named after
+    # one of its table's columns as a value to set.
+    values = [bindparam(f"revision_{name}", type_=revisions.c[name].type) for name in columns]
+    return (
+        insert(revisions)
+        .from_select(["reflection_id", *columns], select(saved.c.id, *values))
+        .add_cte(saved)
+        .returning(revisions.c.id)  # the revision, or none: the driver's rowcount is -1 here
+    )
+
+
+_SAVE_DRAFT_WITH_REVISION = _with_revision(_SAVE_DRAFT)
+_SUBMIT_WITH_REVISION = _with_revision(_SUBMIT)
 
 
 def revisions(session: Session, reflection: Reflection) -> list[ReflectionRevision]:
