@@ -33,7 +33,7 @@ from lms.models import (
     Sequence,
     User,
 )
-from lms.progress import Outline, build_outline
+from lms.progress import OUTLINE_COLUMNS, Outline, build_outline
 from lms.reflections import PromptReflection
 
 
@@ -140,12 +140,7 @@ _MODULE = (
 )
 _ENROLLMENT = (Enrollment.id, Enrollment.last_lesson_id)
 _OUTLINE = (
-    Lesson.id,
-    Lesson.slug,
-    Lesson.title,
-    Lesson.position,
-    Lesson.minutes,
-    LessonProgress.status,
+    *OUTLINE_COLUMNS,
     # Asked of the open lesson only (progress.visit_is_recorded).
     _on_the_lessons_rows(LessonProgress.last_visited_at),
 )

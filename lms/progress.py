@@ -187,18 +187,20 @@ def build_outline(
     return Outline(entries)
 
 
-# Built once (every lesson page runs it): building a statement costs about as much as
-# running it.
+# The columns of an outline's row (build_outline) but the last visit, in its order; the
+# lesson page's statement (lms.lesson_view) reads them too.
+OUTLINE_COLUMNS = (
+    Lesson.id,
+    Lesson.slug,
+    Lesson.title,
+    Lesson.position,
+    Lesson.minutes,
+    LessonProgress.status,
+)
+
+# Built once: building a statement costs about as much as running it.
 _OUTLINE = (
-    select(
-        Lesson.id,
-        Lesson.slug,
-        Lesson.title,
-        Lesson.position,
-        Lesson.minutes,
-        LessonProgress.status,
-        LessonProgress.last_visited_at,
-    )
+    select(*OUTLINE_COLUMNS, LessonProgress.last_visited_at)
     .outerjoin(
         LessonProgress,
         and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == bindparam("user_id")),
