@@ -203,7 +203,7 @@ def test_the_page_stylesheet_keeps_every_image_in_its_proportions(client, learne
     response = client.get("/static/css/site.css")
     css = response.get_data(as_text=True)
     response.close()
-    assert "img, video, audio, iframe { max-width: 100%; height: auto; }" in css
+    assert "img,video,audio,iframe{max-width:100%;height:auto}" in css  # as minified
 
 
 # --- Serving a copy ---------------------------------------------------------------
