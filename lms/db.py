@@ -181,10 +181,10 @@ class Database:
     def writing(self, session: Session) -> Iterator[Session]:
         """Write in one short transaction after reading: committed at the end of the block.
 
-        On SQLite the read transaction ends and the block's begins IMMEDIATE, so that it
-        holds the one write lock only while it writes. On PostgreSQL a read session,
-        which runs without a transaction, goes on as a write session (its next statement
-        begins one); a write session's transaction goes on into the block. After the
+        A read session, which runs without a transaction, goes on as a write session: its
+        next statement begins one (IMMEDIATE on SQLite, so that it holds the one write
+        lock only while it writes). A write session's transaction ends first on SQLite,
+        for the same reason, and goes on into the block on PostgreSQL. After the
         commit the session reads on as before (a streamed download, the page rendered
         next, hold no lock). An exception leaves the block uncommitted, its objects as
         they were for the caller's answer; the request's end (or its error handler)
@@ -201,7 +201,8 @@ class Database:
             session.bind = before
 
 
-_READ_ONLY_STATEMENTS = ("SELECT", "WITH", "SHOW", "BEGIN", "SAVEPOINT", "RELEASE")
+# What a read session may send outside a transaction (a WITH may hold an UPDATE).
+_READ_ONLY_STATEMENTS = ("SELECT", "SHOW", "BEGIN", "SAVEPOINT", "RELEASE")
 
 
 def _refuse_writes_outside_a_transaction(
