@@ -86,14 +86,14 @@ class FileRow(NamedTuple):
 class LessonRow:
     """The lesson's columns the page shows; its text is read when first asked for."""
 
-    __slots__ = ("id", "slug", "title", "position", "minutes", "module_id", "_read_body", "_body")
+    __slots__ = ("id", "slug", "title", "position", "minutes", "_read_body", "_body")
 
     def __init__(
-        self, id: int, slug: str, title: str, position: int, minutes: int, module_id: int,
+        self, id: int, slug: str, title: str, position: int, minutes: int,
         read_body: Callable[[int], str],
     ) -> None:  # fmt: skip
         self.id, self.slug, self.title = id, slug, title
-        self.position, self.minutes, self.module_id = position, minutes, module_id
+        self.position, self.minutes = position, minutes
         self._read_body, self._body = read_body, None
 
     @property
@@ -237,7 +237,7 @@ def read(session: Session, user: User, module_slug: str, lesson_slug: str) -> Le
         if entry[1] != lesson_slug:
             continue
         if lesson is None:
-            lesson = LessonRow(*entry[:5], row[_M][0], _body_reader(session))
+            lesson = LessonRow(*entry[:5], _body_reader(session))
             lessons_row = row
         if row[_P][0] is None:
             continue

@@ -278,7 +278,7 @@ def enroll(session: Session, user: User, module: Module) -> tuple[Enrollment, bo
 VISIT_RESOLUTION = timedelta(minutes=1)
 
 
-def visit_is_recorded(entry: OutlineEntry, enrollment: Enrollment, now: datetime) -> bool:
+def visit_is_recorded(entry: OutlineEntry, enrollment: EnrollmentRow, now: datetime) -> bool:
     """Whether opening this lesson now would record nothing new: it is already opened,
     it is where the learner is, and their last visit to it is within the resolution."""
     return (

@@ -287,32 +287,37 @@ def _update_unless_saved_meanwhile(
     """The conditional UPDATE and the new revision: ConflictError when another save came
     in since the read, and then neither is written.
 
-    On PostgreSQL the two are one statement (the UPDATE in a WITH, the INSERT of the
-    revision from what it updated): one round trip fewer on every autosave. Raises
-    GoneError when the reflection went with its account meanwhile.
+    Raises GoneError when the reflection went with its account meanwhile.
     """
     parameters = {f"new_{name}": value for name, value in values.items()} | {
         "reflection_id": reflection.id,
         "based_on": based_on,
     }
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        statement = _SUBMIT_WITH_REVISION if submitted else _SAVE_DRAFT_WITH_REVISION
-        revision = {f"revision_{name}": value for name, value in revision.items()}
-        saved = connection.execute(statement, parameters | revision).first() is not None
-    else:
-        result = connection.execute(_SUBMIT if submitted else _SAVE_DRAFT, parameters)
-        saved = result.rowcount == 1
-    if not saved:
+    if not _write_revision(session.connection(), submitted, parameters, revision):
         try:
             session.refresh(reflection)
         except InvalidRequestError:
             raise GoneError(prompt.key) from None  # erased with its account meanwhile
         raise ConflictError(reflection, body, based_on)
-    if connection.dialect.name != "postgresql":
-        connection.execute(_INSERT_REVISION, revision)
     for name, value in values.items():
         set_committed_value(reflection, name, value)
+
+
+def _write_revision(connection, submitted: bool, parameters: dict, revision: dict) -> bool:
+    """The conditional UPDATE and, if it matched, the revision's INSERT; whether it matched.
+
+    On PostgreSQL the two are one statement (the UPDATE in a WITH, the INSERT of the
+    revision from what it updated): one round trip fewer on every autosave.
+    """
+    if connection.dialect.name == "postgresql":
+        statement = _SUBMIT_WITH_REVISION if submitted else _SAVE_DRAFT_WITH_REVISION
+        revision = {f"revision_{name}": value for name, value in revision.items()}
+        return connection.execute(statement, parameters | revision).first() is not None
+    updated = connection.execute(_SUBMIT if submitted else _SAVE_DRAFT, parameters)
+    if updated.rowcount != 1:
+        return False
+    connection.execute(_INSERT_REVISION, revision)
+    return True
 
 
 def _create(
